@@ -1,0 +1,136 @@
+"""The records that flow through the pipeline.
+
+Offsets (`start`, `end`) are always character offsets into `Document.text`, the document's
+input text (for HTML: the text extracted from it before cleaning), so every removal can be
+shown in place and put back.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Document:
+    """One input document. `text` is what cleaning works on and what offsets refer to."""
+
+    id: str
+    text: str
+    source: str = ""
+    url: str | None = None
+    title: str | None = None
+    date: str | None = None
+    kind: str = "text"  # how it was read: text, html, jsonl, warc
+    site: str = ""  # URL host, or the folder the file came from; groups pages for site templates
+    meta: dict[str, Any] = field(default_factory=dict)
+    hints: list[str] | None = None  # per-line block kinds from HTML extraction (h, p, li, ...)
+    html: str | None = None  # the page, until extraction has turned it into `text`
+
+
+@dataclass(frozen=True)
+class Span:
+    doc_id: str
+    start: int
+    end: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"doc_id": self.doc_id, "start": self.start, "end": self.end}
+
+
+@dataclass
+class Removal:
+    """A removed span of a document's input text, with the stage and rule that removed it."""
+
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    stage: str  # boilerplate, passage-dedup, document-dedup
+    reason: str  # e.g. boilerplate:teaser-run, duplicate:passage
+    duplicate_of: Span | None = None
+    score: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "doc_id": self.doc_id,
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "stage": self.stage,
+            "reason": self.reason,
+            "duplicate_of": self.duplicate_of.to_json() if self.duplicate_of else None,
+            "score": None if self.score is None else round(self.score, 4),
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> "Removal":
+        dup = d.get("duplicate_of")
+        return cls(
+            doc_id=d["doc_id"], start=d["start"], end=d["end"], text=d["text"], stage=d["stage"],
+            reason=d["reason"], duplicate_of=Span(**dup) if dup else None, score=d.get("score"),
+        )
+
+
+@dataclass(frozen=True)
+class Block:
+    """A line of text. `start`/`end` partition the document (the line plus the blank space
+    after it); `content_start`/`content_end` is the line without surrounding white space."""
+
+    index: int
+    start: int
+    end: int
+    content_start: int
+    content_end: int
+    kind: str = "p"
+
+
+@dataclass(frozen=True)
+class Skip:
+    """An input (or one record of it) that was not cleaned, and why."""
+
+    source: str
+    reason: str  # empty, binary, invalid-json, missing-field, read-error, ...
+    detail: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        return {"source": self.source, "reason": self.reason, "detail": self.detail}
+
+
+@dataclass
+class Result:
+    """A cleaned document: the kept text and every removal, in input-text order."""
+
+    doc: Document
+    text: str
+    removals: list[Removal]
+    dropped: bool = False  # the whole document was removed (duplicate, or nothing left)
+
+    def to_json(self) -> dict[str, Any]:
+        d = self.doc
+        meta = dict(d.meta)
+        meta.update({"kind": d.kind, "date": d.date, "chars_in": len(d.text), "chars_out": len(self.text)})
+        return {"id": d.id, "source": d.source, "url": d.url, "title": d.title, "text": self.text,
+                "meta": {k: meta[k] for k in sorted(meta)}}
+
+
+def kept_text(text: str, removals: list[Removal]) -> str:
+    """The input text with the (non-overlapping) removed spans cut out."""
+    out, pos = [], 0
+    for r in sorted(removals, key=lambda r: r.start):
+        out.append(text[pos:r.start])
+        pos = r.end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def restore_text(kept: str, removals: list[Removal]) -> str:
+    """Inverse of `kept_text`: put the removed spans back where they were."""
+    out, pos_in, pos_kept = [], 0, 0
+    for r in sorted(removals, key=lambda r: r.start):
+        gap = r.start - pos_in
+        out.append(kept[pos_kept:pos_kept + gap])
+        out.append(r.text)
+        pos_kept += gap
+        pos_in = r.end
+    out.append(kept[pos_kept:])
+    return "".join(out)
