@@ -1,0 +1,103 @@
+"""Boilerplate rules on hand-made pages. The words are invented: the rules must fire on shape."""
+import cleaner
+from cleaner.boilerplate.features import is_timestamp, line_features
+from cleaner.boilerplate.language import detect_language, stopwords
+from cleaner.config import Config
+
+ARTICLE = [
+    "The council voted on Tuesday to expand the river park after a long public consultation.",
+    "Residents who attended the meeting said the plan would protect the wetlands from new building.",
+    "The mayor said work would begin in the spring and should be finished within two years.",
+    "Critics argued that the budget for the project had not been explained to the public at all.",
+]
+
+
+def no_dedup() -> Config:
+    return Config().with_overrides({"dedup.enabled": False})
+
+
+def kept_lines(text: str) -> list[str]:
+    return [line for line in cleaner.clean_text(text, no_dedup()).text.splitlines() if line.strip()]
+
+
+def reasons(text: str) -> list[str]:
+    return [r.reason for r in cleaner.clean_text(text, no_dedup()).removals]
+
+
+def test_features_describe_shape():
+    f = line_features("Officials said the plan is final.", stopwords("English"))
+    assert f.ends_sentence and not f.ellipsis and f.words == 6 and f.stopword_share > 0.2
+    assert line_features("Markets rally as rates fall and traders buy...", frozenset()).ellipsis
+    assert line_features("WATCH: Storm hits the coast", frozenset()).label
+    assert not line_features("SPEAKER ONE: We are here.", frozenset()).label
+    assert line_features("The clip shows the flood. 3:41", frozenset()).media_duration
+
+
+def test_timestamps():
+    for stamp in ("19 mins ago", "1 hour ago", "November 20, 2019", "Nov. 20, 2019 10:32 am ET", "2019-11-20", "3:41"):
+        assert is_timestamp(stamp), stamp
+    for line in ("Posted by Anna", "The meeting is at 10", "Top 10 stories"):
+        assert not is_timestamp(line), line
+
+
+def test_teaser_sidebar_after_article_is_removed_with_its_heading():
+    sidebar = ["Around the site", "Bridge closed for repairs", "The old bridge will close next week while crews...",
+               "2 hours ago", "Library opens new wing", "Visitors lined up early to see the new reading...", "5 hours ago"]
+    lines = kept_lines("\n\n".join(["River park to grow"] + ARTICLE + sidebar))
+    assert lines == ["River park to grow"] + ARTICLE
+    assert "boilerplate:teaser-run" in reasons("\n\n".join(ARTICLE + sidebar))
+
+
+def test_teaser_run_in_the_middle_of_a_page():
+    middle = ["More stories", "Ferry fares to rise...", "Tuesday's weather turns cold..."]
+    lines = kept_lines("\n\n".join(ARTICLE[:2] + middle + ARTICLE[2:]))
+    assert lines == ARTICLE
+
+
+def test_glued_and_doubled_titles():
+    glued = kept_lines("\n\n".join(["City NewsRiver park to grow this year", "River park to grow this year"] + ARTICLE))
+    assert glued == ["River park to grow this year"] + ARTICLE
+    doubled = kept_lines("\n\n".join(["River park to grow this year", "River park to grow this year River park to grow this year"] + ARTICLE))
+    assert doubled == ["River park to grow this year"] + ARTICLE
+
+
+def test_label_links_timestamps_and_captions_go_from_the_body():
+    page = ARTICLE[:2] + ["SEE ALSO: Ten parks to visit this summer", "March 3, 2021",
+                          "A drone view shows the river at dawn. 1:12"] + ARTICLE[2:]
+    assert kept_lines("\n\n".join(page)) == ARTICLE
+    assert reasons("\n\n".join(page)) == ["boilerplate:label-link", "boilerplate:timestamp", "boilerplate:media-caption"]
+
+
+def test_author_bio_after_the_article():
+    bio = ["Jane Q Writer", "Jane Q Writer is a reporter covering city hall and the environment for the paper since 2010."]
+    lines = kept_lines("\n\n".join(ARTICLE + bio))
+    assert lines == ARTICLE
+    assert reasons("\n\n".join(ARTICLE + bio)) == ["boilerplate:author-bio"]
+
+
+def test_subheadings_and_short_closing_sentence_stay():
+    page = ARTICLE[:2] + ["What happens next"] + ARTICLE[2:] + ["That is all for now."]
+    assert kept_lines("\n\n".join(page)) == page
+
+
+def test_page_without_prose_is_left_alone():
+    page = ["Menu", "Home", "Contact us"]
+    assert kept_lines("\n\n".join(page)) == page
+
+
+def test_language_detection_and_non_english_page_is_not_stripped():
+    german = [
+        "Der Stadtrat hat am Dienstag beschlossen, den Park am Fluss nach einer langen Anhörung zu erweitern.",
+        "Die Anwohner sagten, dass der Plan die Feuchtgebiete vor neuen Gebäuden schützen werde.",
+        "Der Bürgermeister sagte, die Arbeiten würden im Frühjahr beginnen und zwei Jahre dauern.",
+    ]
+    assert detect_language("der die und das ist nicht mit".split()) == "German"
+    assert detect_language("le la et les est pas avec une".split()) == "French"
+    assert detect_language([]) is None
+    assert kept_lines("\n\n".join(german)) == german
+
+
+def test_boilerplate_can_be_switched_off():
+    cfg = Config().with_overrides({"boilerplate.enabled": False, "dedup.enabled": False})
+    page = "\n\n".join(ARTICLE + ["Latest", "One...", "Two..."])
+    assert cleaner.clean_text(page, cfg).text == page
