@@ -1,0 +1,1 @@
+"""Near-duplicate detection: documents and passages, MinHash + LSH, first occurrence kept."""
