@@ -1,0 +1,103 @@
+"""The `cleaner` command: option parsing and printing only; the work is in the library."""
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from . import __version__
+from .config import Config, ConfigError
+from .pipeline import run
+from .readers import InputError
+from .report import format_report
+
+EXIT_SKIPPED = 1
+
+
+class UsageProblem(click.UsageError):
+    """A problem the user can fix in the command line or config (exit code 2)."""
+
+
+def _setup_logging(quiet: bool) -> None:
+    """Log to the current stderr (replacing the handler of an earlier call in this process)."""
+    logger = logging.getLogger("cleaner")
+    for h in [h for h in logger.handlers if getattr(h, "_cleaner_cli", False)]:
+        logger.removeHandler(h)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("cleaner: %(message)s"))
+    handler._cleaner_cli = True  # type: ignore[attr-defined]
+    logger.addHandler(handler)
+    logger.setLevel(logging.ERROR if quiet else logging.WARNING)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cleaner")
+def main() -> None:
+    """Turn raw web scrapes into clean, deduplicated text, with a log of every removal.
+
+    \b
+    Example:
+      cleaner clean samples/ -o out/
+    """
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False), help="Output folder.")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "text"]), default="jsonl", show_default=True,
+              help="jsonl: documents.jsonl; text: one cleaned .txt per document.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False),
+              help="TOML file with settings (see README); flags override it.")
+@click.option("--kind", type=click.Choice(["auto", "text", "html", "jsonl", "warc"]),
+              help="Read every input as this kind instead of detecting it.")
+@click.option("--text-field", help="JSONL field with plain text [text].")
+@click.option("--html-field", help="JSONL field with HTML [html].")
+@click.option("--id-field", help="JSONL field with the record id [id].")
+@click.option("--doc-threshold", type=float, help="Jaccard similarity for near-duplicate documents [0.8].")
+@click.option("--passage-min-words", type=int, help="Shortest duplicate passage, in words [8].")
+@click.option("--passage-coverage", type=float,
+              help="Share of a sentence that must be copied for it to be a duplicate [0.5].")
+@click.option("--no-dedup", is_flag=True, help="Keep duplicates (documents and passages).")
+@click.option("--no-passages", is_flag=True, help="Remove duplicate documents but not passages.")
+@click.option("--no-boilerplate", is_flag=True, help="Keep boilerplate.")
+@click.option("--workers", type=int, help="Processes for per-document work; 0: one per core [1].")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+def clean(inputs, output, fmt, config_file, kind, text_field, html_field, id_field, doc_threshold,
+          passage_min_words, passage_coverage, no_dedup, no_passages, no_boilerplate, workers, quiet):
+    """Clean INPUTS (files, folders, globs, or - for stdin) into the OUTPUT folder.
+
+    Writes documents.jsonl (or .txt files), removed.jsonl (every removed span, its reason and,
+    for a duplicate, what it duplicates) and summary.json. Exit code 0: all inputs cleaned;
+    1: some inputs were skipped (listed in summary.json); 2: usage error.
+
+    \b
+    Examples:
+      cleaner clean samples/ -o out/
+      cleaner clean 'crawl/**/*.html' -o out/ --format text --workers 0
+      cat pages.jsonl | cleaner clean - --kind jsonl --text-field body -o out/
+    """
+    _setup_logging(quiet)
+    overrides = {
+        "input.kind": kind, "input.text_field": text_field, "input.html_field": html_field,
+        "input.id_field": id_field, "dedup.documents.threshold": doc_threshold,
+        "dedup.passages.min_words": passage_min_words, "dedup.passages.min_coverage": passage_coverage,
+        "dedup.enabled": False if no_dedup else None, "dedup.passages.enabled": False if no_passages else None,
+        "boilerplate.enabled": False if no_boilerplate else None, "run.workers": workers,
+    }
+    try:
+        config = Config.load(config_file).with_overrides(overrides)
+        summary = run(list(inputs), output, config, fmt)
+    except (ConfigError, InputError) as e:
+        raise UsageProblem(str(e)) from None
+    except OSError as e:
+        raise UsageProblem(f"cannot write to {output}: {e.strerror or e}") from None
+    if not quiet:
+        click.echo(format_report(summary), err=True)
+        click.echo(f"output: {output}", err=True)
+    if summary["documents"]["skipped"]:
+        sys.exit(EXIT_SKIPPED)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,146 @@
+"""HTML -> the text cleaning works on, via trafilatura, keeping block structure.
+
+The extracted text has one block per line (paragraphs and headings separated by blank lines,
+list items and table rows by single newlines); `Document.hints` records each line's kind.
+When trafilatura finds no main content, the page's visible text is used instead (one block
+per line) so the page is cleaned in text mode rather than dropped.
+"""
+from __future__ import annotations
+
+import logging
+import re
+
+import lxml.html
+import trafilatura
+from lxml import etree
+
+from .model import Document
+
+log = logging.getLogger(__name__)
+
+_SPACE = re.compile(r"\s+")
+_KINDS = {"head": "h", "p": "p", "list": "li", "quote": "q", "table": "tr", "code": "code"}
+_BLOCK_TAGS = frozenset("""address article aside blockquote br dd details dialog div dl dt fieldset
+figcaption figure footer form h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary table
+td th tr ul""".split())
+_DROP_TAGS = ["script", "style", "noscript", "template", "svg", "head", "iframe", "object"]
+
+
+def extract(doc: Document, html: str) -> Document:
+    """Fill `doc.text`, `hints`, title, date and url from the page."""
+    result = None
+    try:
+        result = trafilatura.bare_extraction(
+            html, url=doc.url, include_comments=False, deduplicate=False, with_metadata=True,
+            include_tables=True, include_images=False, include_links=False,
+        )
+    except Exception as e:  # trafilatura raises assorted errors on hostile markup
+        log.warning("%s: trafilatura failed (%s); using the page's visible text", doc.id, e)
+        doc.meta["extraction_error"] = f"{type(e).__name__}: {e}"[:200]
+    lines: list[tuple[str, str]] = []
+    if result is not None and result.body is not None:
+        lines = _body_lines(result.body)
+        doc.title = doc.title or result.title
+        doc.date = doc.date or result.date
+        doc.url = doc.url or result.url
+        if result.language:
+            doc.meta["language_html"] = result.language
+    if lines:
+        doc.meta["extraction"] = "trafilatura"
+    else:
+        lines = [(line, "p") for line in visible_lines(html)]
+        doc.meta["extraction"] = "fallback"
+        if doc.title is None:
+            doc.title = _page_title(html)
+    doc.text, doc.hints = _join(lines)
+    return doc
+
+
+def _body_lines(body: etree._Element) -> list[tuple[str, str]]:
+    lines = []
+    for el in body:
+        kind = _KINDS.get(el.tag, "p")
+        if el.tag == "list":
+            parts = [_text(item) for item in el.iter("item")]
+        elif el.tag == "table":
+            parts = [" | ".join(_text(c) for c in row.iter("cell")) for row in el.iter("row")]
+        else:
+            parts = _split_on_breaks(el)
+        lines.extend((p, kind) for p in parts if p)
+    return lines
+
+
+def _text(el: etree._Element) -> str:
+    return _SPACE.sub(" ", "".join(el.itertext())).strip()
+
+
+def _split_on_breaks(el: etree._Element) -> list[str]:
+    """The element's text, cut where trafilatura kept a line break (<lb/>)."""
+    parts, current = [], [el.text or ""]
+    for child in el.iterdescendants():
+        if child.tag == "lb":
+            parts.append("".join(current))
+            current = [child.tail or ""]
+        else:
+            current.append(child.text or "")
+            current.append(child.tail or "")
+    parts.append("".join(current))
+    return [_SPACE.sub(" ", p).strip() for p in parts]
+
+
+def _join(lines: list[tuple[str, str]]) -> tuple[str, list[str]]:
+    out = []
+    for i, (line, kind) in enumerate(lines):
+        if i:
+            tight = kind in ("li", "tr") and lines[i - 1][1] == kind
+            out.append("\n" if tight else "\n\n")
+        out.append(line)
+    if out:
+        out.append("\n")
+    return "".join(out), [k for _, k in lines]
+
+
+def _parse(html: str):
+    try:
+        return lxml.html.document_fromstring(html)
+    except (etree.ParserError, ValueError):
+        return None
+
+
+def visible_lines(html: str) -> list[str]:
+    """The page's visible text, one block-level element per line."""
+    root = _parse(html)
+    if root is None:
+        return []
+    for el in root.iter(*_DROP_TAGS):
+        el.drop_tree() if el.getparent() is not None else None
+    chunks: list[str] = []
+
+    def walk(el) -> None:
+        if not isinstance(el.tag, str):  # comments, processing instructions
+            if el.tail:
+                chunks.append(el.tail)
+            return
+        block = el.tag in _BLOCK_TAGS
+        if block:
+            chunks.append("\n")
+        if el.text:
+            chunks.append(el.text)
+        for child in el:
+            walk(child)
+        if block:
+            chunks.append("\n")
+        if el.tail:
+            chunks.append(el.tail)
+
+    walk(root)
+    lines = (_SPACE.sub(" ", line).strip() for line in "".join(chunks).split("\n"))
+    return [line for line in lines if line]
+
+
+def _page_title(html: str) -> str | None:
+    root = _parse(html)
+    if root is None:
+        return None
+    title = root.findtext(".//title")
+    return _SPACE.sub(" ", title).strip() or None if title else None

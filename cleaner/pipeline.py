@@ -1,0 +1,246 @@
+"""The stages composed in one visible place.
+
+    read -> prepare (per document, in parallel: extract, segment, boilerplate, fingerprints)
+         -> document dedup -> passage dedup (corpus-wide, in input order, on fingerprints)
+         -> results (kept text + removals) -> writer
+
+Per-document work is a pure function of the document and the config, so it can run in a
+process pool; the corpus-wide stages run in the main process in input order, which makes the
+output independent of the number of workers.
+"""
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+import numpy as np
+
+from .boilerplate import boilerplate_removals
+from .boilerplate.language import detect_language, stopwords
+from .config import Config
+from .dedup.documents import DocFingerprint, DocumentIndex
+from .dedup.passages import PassageIndex, Unit, passage_removals, passage_units
+from .dedup.shingles import tokenize
+from .extract import extract
+from .model import Block, Document, Removal, Result, Skip, Span, kept_text
+from .readers import iter_inputs
+from .report import Stats
+from .segment import split_blocks
+from .writers import OutputWriter
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Prepared:
+    """Everything the corpus-wide stages need from one document."""
+
+    doc: Document
+    blocks: list[Block]
+    removals: list[Removal]  # boilerplate
+    fingerprint: DocFingerprint | None
+    units: list[Unit]
+    signatures: np.ndarray | None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class Preparer:
+    """Per-document work: extraction, segmentation, boilerplate, fingerprints."""
+
+    def __init__(self, config: Config):
+        self.config = config
+        d = config.dedup
+        self.doc_index = DocumentIndex(d.documents) if d.enabled and d.documents.enabled else None
+        self.passage_index = PassageIndex(d.passages) if d.enabled and d.passages.enabled else None
+
+    def prepare(self, doc: Document) -> Prepared | Skip:
+        try:
+            return self._prepare(doc)
+        except Exception as e:  # one bad document must not stop the run
+            log.exception("failed on %s", doc.source)
+            return Skip(doc.source, "error", f"{type(e).__name__}: {e}"[:300])
+
+    def _prepare(self, doc: Document) -> Prepared | Skip:
+        cfg = self.config
+        timings: dict[str, float] = {}
+        t = time.perf_counter()
+        if doc.html is not None:
+            extract(doc, doc.html)
+            doc.html = None
+            timings["extract"] = time.perf_counter() - t
+            t = time.perf_counter()
+        if not doc.text.strip():
+            return Skip(doc.source, "no-text", "no text found in the page")
+        blocks = split_blocks(doc.text, doc.hints)
+        digits = cfg.dedup.normalize_digits
+        language = detect_language(tokenize(doc.text, digits=False).words)
+        doc.meta["language"] = language
+        stops = stopwords(language)
+        removals = boilerplate_removals(doc.id, doc.text, blocks, stops, cfg.boilerplate) if cfg.boilerplate.enabled else []
+        timings["boilerplate"] = time.perf_counter() - t
+        t = time.perf_counter()
+        fingerprint, units, sigs = None, [], None
+        if self.doc_index is not None:
+            fingerprint = self.doc_index.fingerprint(tokenize(kept_text(doc.text, removals), digits=digits))
+        if self.passage_index is not None:
+            kept = [b for b in blocks if not _covered(b, removals)]
+            units = passage_units(doc.text, kept, stops, cfg.dedup.passages.min_words, digits)
+            sigs = self.passage_index.signatures(units)
+        timings["fingerprint"] = time.perf_counter() - t
+        return Prepared(doc, blocks, removals, fingerprint, units, sigs, timings)
+
+    def prepare_batch(self, batch: list[Document | Skip]) -> list[Prepared | Skip]:
+        return [item if isinstance(item, Skip) else self.prepare(item) for item in batch]
+
+
+def _covered(block: Block, removals: list[Removal]) -> bool:
+    return any(r.start <= block.content_start and block.content_end <= r.end for r in removals)
+
+
+# The worker process's Preparer, built once by the pool initializer.
+_worker: Preparer | None = None
+
+
+def _init_worker(config: Config) -> None:
+    global _worker
+    _worker = Preparer(config)
+
+
+def _prepare_batch_in_worker(batch: list[Document | Skip]) -> list[Prepared | Skip]:
+    assert _worker is not None
+    return _worker.prepare_batch(batch)
+
+
+def _batched(items: Iterable, size: int) -> Iterator[list]:
+    batch: list = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class Cleaner:
+    """Cleans a stream of documents. Holds the corpus-wide state (dedup indexes, counts), so
+    one Cleaner is one run: documents it has seen are the "earlier" ones for later documents."""
+
+    def __init__(self, config: Config | None = None):
+        self.config = config or Config()
+        self.config.validate()
+        self.stats = Stats()
+        self._preparer = Preparer(self.config)
+        self._seq = 0
+
+    # -- entry points -----------------------------------------------------------------------
+    def clean(self, inputs: list[str], stdin: BinaryIO | None = None) -> Iterator[Result]:
+        """Results for files, directories, globs or "-" (stdin), in input order."""
+        return self.clean_documents(iter_inputs(inputs, self.config.input, stdin))
+
+    def clean_documents(self, items: Iterable[Document | Skip]) -> Iterator[Result]:
+        for prepared in self._prepared(self._timed_reads(items)):
+            if isinstance(prepared, Skip):
+                self.stats.add_skip(prepared)
+                continue
+            result = self._finish(prepared)
+            self.stats.add_result(result)
+            yield result
+
+    def clean_document(self, doc: Document) -> Result:
+        """One document (a Skip becomes an empty, dropped result that says why)."""
+        prepared = self._preparer.prepare(doc)
+        if isinstance(prepared, Skip):
+            self.stats.add_skip(prepared)
+            doc.meta["skipped"] = prepared.reason
+            return Result(doc, doc.text, [], dropped=True)
+        result = self._finish(prepared)
+        self.stats.add_result(result)
+        return result
+
+    def summary(self) -> dict:
+        return self.stats.to_dict(self.config)
+
+    # -- stages -------------------------------------------------------------------------------
+    def _timed_reads(self, items: Iterable[Document | Skip]) -> Iterator[Document | Skip]:
+        it = iter(items)
+        while True:
+            t = time.perf_counter()
+            try:
+                item = next(it)
+            except StopIteration:
+                return
+            finally:
+                self.stats.add_time("read", time.perf_counter() - t)
+            yield item
+
+    def _prepared(self, items: Iterable[Document | Skip]) -> Iterator[Prepared | Skip]:
+        workers = self.config.resolved_workers()
+        batches = _batched(items, self.config.run.batch_size)
+        if workers <= 1:
+            for batch in batches:
+                yield from self._preparer.prepare_batch(batch)
+            return
+        ctx = multiprocessing.get_context("forkserver")
+        with ctx.Pool(workers, initializer=_init_worker, initargs=(self.config,)) as pool:
+            pending: deque = deque()
+            for batch in batches:  # at most 2 batches per worker in flight: memory stays bounded
+                pending.append(pool.apply_async(_prepare_batch_in_worker, (batch,)))
+                while len(pending) >= 2 * workers:
+                    yield from pending.popleft().get()
+            while pending:
+                yield from pending.popleft().get()
+
+    def _finish(self, p: Prepared) -> Result:
+        doc = p.doc
+        for stage, seconds in p.timings.items():
+            self.stats.add_time(stage, seconds)
+        seq = self._seq
+        self._seq += 1
+        t = time.perf_counter()
+        if p.fingerprint is not None and self._preparer.doc_index is not None:
+            match = self._preparer.doc_index.check_and_add(doc.id, len(doc.text), p.fingerprint)
+            self.stats.add_time("document-dedup", time.perf_counter() - t)
+            if match is not None:
+                reason = "duplicate:exact-document" if match.exact else "duplicate:near-document"
+                whole = Removal(doc.id, 0, len(doc.text), doc.text, "document-dedup", reason,
+                                Span(match.doc_id, 0, match.length), match.similarity)
+                return Result(doc, "", [whole], dropped=True)
+        removals = list(p.removals)
+        index = self._preparer.passage_index
+        if index is not None and p.units:
+            t = time.perf_counter()
+            verdicts, items = index.find(seq, doc.id, p.units, p.signatures)
+            found, removed_units = passage_removals(doc.id, doc.text, p.blocks, p.units, verdicts,
+                                                    self.config.dedup.passages)
+            index.retire([items[k] for k in removed_units])
+            removals.extend(found)
+            self.stats.add_time("passage-dedup", time.perf_counter() - t)
+        removals.sort(key=lambda r: r.start)
+        text = kept_text(doc.text, removals)
+        return Result(doc, text, removals, dropped=not text.strip())
+
+
+def run(inputs: list[str], out_dir: str, config: Config | None = None, fmt: str = "jsonl",
+        stdin: BinaryIO | None = None, on_result=None) -> dict:
+    """Clean `inputs` into `out_dir` (documents, removed.jsonl, summary.json); returns the summary."""
+    cleaner = Cleaner(config)
+    writer = OutputWriter(out_dir, fmt)
+    try:
+        for result in cleaner.clean(inputs, stdin):
+            t = time.perf_counter()
+            writer.write(result)
+            cleaner.stats.add_time("write", time.perf_counter() - t)
+            if on_result is not None:
+                on_result(result)
+    except BaseException:
+        writer.abort()
+        raise
+    summary = cleaner.summary()
+    writer.close(summary)
+    return summary

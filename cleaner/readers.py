@@ -1,0 +1,242 @@
+"""Inputs -> Documents: files, directories, globs and stdin; .txt, .html, JSONL, gzip.
+
+Every input yields Documents or a `Skip` that says why it was not read; nothing is dropped
+without a trace. Problems with one input (or one JSON line) never stop the others.
+"""
+from __future__ import annotations
+
+import glob
+import gzip
+import io
+import json
+import logging
+import os
+import re
+import sys
+from collections.abc import Iterator
+from typing import BinaryIO
+from urllib.parse import urlsplit
+
+from charset_normalizer import from_bytes
+
+from .config import InputConfig
+from .model import Document, Skip
+
+log = logging.getLogger(__name__)
+
+TEXT_SUFFIXES = (".txt", ".text", ".md")
+HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml")
+JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
+WARC_SUFFIXES = (".warc", ".arc")
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w-]+)""", re.I)
+_HTML_SNIFF = re.compile(r"^\s*(<!doctype html|<html|<head|<body|<!--|<div|<p[\s>])", re.I)
+
+
+class InputError(ValueError):
+    """An input argument names nothing that can be read."""
+
+
+def iter_inputs(paths: list[str], cfg: InputConfig, stdin: BinaryIO | None = None) -> Iterator[Document | Skip]:
+    """Documents and skips from each input argument, in order (directories sorted)."""
+    for arg in paths:
+        if arg == "-":
+            stream = stdin if stdin is not None else sys.stdin.buffer
+            yield from _read_bytes("stdin", "stdin", "", _limited_read(stream, cfg.max_bytes), cfg)
+            continue
+        for path, doc_id in _expand(arg):
+            site = os.path.dirname(doc_id)
+            try:
+                data = _read_file(path, cfg.max_bytes)
+            except OSError as e:
+                yield _skip(path, "read-error", e.strerror or str(e))
+                continue
+            yield from _read_bytes(path, doc_id, site, data, cfg)
+
+
+def _expand(arg: str) -> Iterator[tuple[str, str]]:
+    """(path, id) pairs: the id is the path relative to the argument (a file's own name)."""
+    if os.path.isdir(arg):
+        for root, dirs, files in os.walk(arg):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in sorted(files):
+                if not name.startswith("."):
+                    path = os.path.join(root, name)
+                    yield path, os.path.relpath(path, arg).replace(os.sep, "/")
+    elif os.path.isfile(arg):
+        yield arg, os.path.basename(arg)
+    elif glob.has_magic(arg):
+        matches = sorted(glob.glob(arg, recursive=True))
+        if not matches:
+            raise InputError(f"no files match {arg!r}")
+        for m in matches:
+            yield from _expand(m)
+    else:
+        raise InputError(f"input {arg!r} does not exist")
+
+
+def _read_file(path: str, max_bytes: int) -> bytes | None:
+    """The file's bytes (decompressed for .gz), or None when larger than max_bytes."""
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        return _limited_read(f, max_bytes)
+
+
+def _limited_read(f: BinaryIO, max_bytes: int) -> bytes | None:
+    try:
+        data = f.read(max_bytes + 1)
+    except (OSError, EOFError, gzip.BadGzipFile) as e:
+        raise OSError(0, f"cannot decompress: {e}") from None
+    return None if len(data) > max_bytes else data
+
+
+def _skip(source: str, reason: str, detail: str = "") -> Skip:
+    log.warning("skipped %s: %s%s", source, reason, f" ({detail})" if detail else "")
+    return Skip(source, reason, detail)
+
+
+def detect_kind(name: str, data: bytes) -> str:
+    """text, html, jsonl or warc, from the file name, else from the content."""
+    base = name[:-3] if name.endswith(".gz") else name
+    base = base.lower()
+    for kind, suffixes in (("html", HTML_SUFFIXES), ("jsonl", JSONL_SUFFIXES), ("warc", WARC_SUFFIXES),
+                           ("text", TEXT_SUFFIXES)):
+        if base.endswith(suffixes):
+            return kind
+    head = data[:4096].decode("utf-8", "replace")
+    if head.startswith("WARC/"):
+        return "warc"
+    if _HTML_SNIFF.match(head):
+        return "html"
+    first = head.lstrip().split("\n", 1)[0]
+    if first.startswith("{") and first.rstrip().endswith("}"):
+        return "jsonl"
+    return "text"
+
+
+def _read_bytes(source: str, doc_id: str, site: str, data: bytes | None, cfg: InputConfig) -> Iterator[Document | Skip]:
+    if data is None:
+        yield _skip(source, "too-large", f"over input.max_bytes={cfg.max_bytes}")
+        return
+    if not data.strip():
+        yield _skip(source, "empty")
+        return
+    kind = cfg.kind if cfg.kind != "auto" else detect_kind(source, data)
+    if kind == "jsonl":
+        yield from _read_jsonl(source, doc_id, data, cfg)
+        return
+    if kind == "warc":
+        yield _skip(source, "unsupported-type", "WARC input is not supported yet")
+        return
+    if looks_binary(data):
+        yield _skip(source, "binary")
+        return
+    text, note = decode(data, html=kind == "html")
+    if not text.strip():
+        yield _skip(source, "empty")
+        return
+    doc = Document(id=doc_id, text="" if kind == "html" else text, source=source, kind=kind, site=site,
+                   html=text if kind == "html" else None)
+    if note:
+        doc.meta["decoding"] = note
+    yield doc
+
+
+def _read_jsonl(source: str, base_id: str, data: bytes, cfg: InputConfig) -> Iterator[Document | Skip]:
+    for lineno, raw in enumerate(io.BytesIO(data), start=1):
+        if not raw.strip():
+            continue
+        where = f"{source}:{lineno}"
+        try:
+            record = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            yield _skip(where, "invalid-json", str(e))
+            continue
+        if not isinstance(record, dict):
+            yield _skip(where, "invalid-record", f"expected a JSON object, got {type(record).__name__}")
+            continue
+        text, html = record.get(cfg.text_field), record.get(cfg.html_field)
+        if not isinstance(text, str) and not isinstance(html, str):
+            yield _skip(where, "missing-field", f"no string {cfg.text_field!r} or {cfg.html_field!r} field")
+            continue
+        body = text if isinstance(text, str) else html
+        body, note = fix_surrogates(body)
+        if not body.strip():
+            yield _skip(where, "empty")
+            continue
+        rid = record.get(cfg.id_field)
+        doc_id = str(rid) if isinstance(rid, (str, int)) and not isinstance(rid, bool) else f"{base_id}:{lineno}"
+        url = record.get(cfg.url_field) if isinstance(record.get(cfg.url_field), str) else None
+        kind = "text" if isinstance(text, str) else "html"
+        doc = Document(id=doc_id, text=body if kind == "text" else "", source=where, url=url, kind=kind,
+                       site=urlsplit(url).hostname or "" if url else os.path.dirname(base_id),
+                       html=body if kind == "html" else None)
+        title = record.get("title")
+        if isinstance(title, str):
+            doc.title = title
+        if note:
+            doc.meta["decoding"] = note
+        yield doc
+
+
+def looks_binary(data: bytes) -> bool:
+    """NUL bytes or many control characters near the start, and no UTF-16 byte order mark."""
+    head = data[:8192]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return False
+    if b"\x00" in head:
+        return True
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13, 27))
+    return controls > 0.05 * len(head)
+
+
+def decode(data: bytes, html: bool = False) -> tuple[str, str | None]:
+    """Text and a note on how it was decoded (None for clean UTF-8)."""
+    for bom, enc in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if data.startswith(bom):
+            return data.decode(enc, "replace"), None if enc == "utf-8-sig" else enc
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError:
+        pass
+    declared = _META_CHARSET.search(data[:4096]) if html else None
+    if declared:
+        try:
+            return data.decode(declared.group(1).decode("ascii")), f"declared:{declared.group(1).decode('ascii').lower()}"
+        except (LookupError, UnicodeDecodeError):
+            pass
+    encoding = detect_encoding(data[:65536])
+    if encoding is not None:
+        try:
+            return data.decode(encoding), f"detected:{encoding}"
+        except (LookupError, UnicodeDecodeError):
+            pass
+    return data.decode("utf-8", "replace"), "utf-8-with-replacement"
+
+
+# The legacy encodings most used on the web, preferred when the detector finds them about as
+# plausible as its first choice (short texts often fit several code pages equally well).
+_COMMON_ENCODINGS = ("cp1252", "cp1251", "shift_jis", "gb18030", "euc_kr", "big5", "cp1250", "iso8859_2",
+                     "cp1256", "cp1253", "cp1254", "cp1255", "cp874", "koi8_r")
+
+
+def detect_encoding(data: bytes) -> str | None:
+    """charset_normalizer's choice, with near-ties broken in favour of common web encodings."""
+    matches = list(from_bytes(data))
+    matches = [m for m in matches if m.encoding not in ("utf_8", "ascii")]
+    if not matches:
+        return None
+    best = min(m.chaos for m in matches)
+    close = {m.encoding for m in matches if m.chaos <= best + 0.02}
+    for enc in _COMMON_ENCODINGS:
+        if enc in close:
+            return enc
+    return min(matches, key=lambda m: m.chaos).encoding
+
+
+def fix_surrogates(text: str) -> tuple[str, str | None]:
+    """Lone surrogates (from JSON escapes) cannot be written as UTF-8: replace them, with a note."""
+    try:
+        text.encode("utf-8")
+        return text, None
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8"), "lone-surrogates-replaced"

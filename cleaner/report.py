@@ -1,0 +1,80 @@
+"""Summary figures for a run (summary.json) and the human-readable report."""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import Any
+
+from .model import Result, Skip
+
+MAX_LISTED_SKIPS = 1000
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.docs_in = 0
+        self.docs_out = 0
+        self.dropped: Counter[str] = Counter()
+        self.chars_in = 0
+        self.chars_out = 0
+        self.removals: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+        self.skips: list[Skip] = []
+        self.skip_counts: Counter[str] = Counter()
+        self.notes: Counter[str] = Counter()
+        self.timings: Counter[str] = Counter()
+
+    def add_result(self, r: Result) -> None:
+        self.docs_in += 1
+        self.chars_in += len(r.doc.text)
+        self.chars_out += len(r.text)
+        if r.dropped:
+            self.dropped["duplicate" if any(x.stage == "document-dedup" for x in r.removals) else "empty"] += 1
+        else:
+            self.docs_out += 1
+        for x in r.removals:
+            entry = self.removals[x.stage][x.reason]
+            entry[0] += 1
+            entry[1] += x.end - x.start
+        for key in ("decoding", "extraction", "extraction_error"):
+            if key in r.doc.meta:
+                value = r.doc.meta[key]
+                self.notes[f"{key}:{value if key != 'extraction_error' else 'error'}"] += 1
+
+    def add_skip(self, s: Skip) -> None:
+        self.skip_counts[s.reason] += 1
+        if len(self.skips) < MAX_LISTED_SKIPS:
+            self.skips.append(s)
+
+    def add_time(self, stage: str, seconds: float) -> None:
+        self.timings[stage] += seconds
+
+    def to_dict(self, config: Any) -> dict[str, Any]:
+        return {
+            "documents": {"in": self.docs_in, "out": self.docs_out,
+                          "dropped_duplicate": self.dropped["duplicate"], "dropped_empty": self.dropped["empty"],
+                          "skipped": sum(self.skip_counts.values())},
+            "characters": {"in": self.chars_in, "out": self.chars_out},
+            "removals": {stage: {reason: {"count": c, "chars": n} for reason, (c, n) in sorted(reasons.items())}
+                         for stage, reasons in sorted(self.removals.items())},
+            "skipped": {"by_reason": dict(sorted(self.skip_counts.items())),
+                        "inputs": [s.to_json() for s in self.skips]},
+            "notes": dict(sorted(self.notes.items())),
+            "config": config.to_dict(),
+            "timings_seconds": {k: round(v, 3) for k, v in sorted(self.timings.items())},
+        }
+
+
+def format_report(summary: dict[str, Any]) -> str:
+    """A few lines for a terminal: what came in, what went out, and why things were removed."""
+    d, c = summary["documents"], summary["characters"]
+    share = 100.0 * c["out"] / c["in"] if c["in"] else 0.0
+    lines = [
+        f"documents: {d['in']} in, {d['out']} out ({d['dropped_duplicate']} duplicate, "
+        f"{d['dropped_empty']} empty, {d['skipped']} inputs skipped)",
+        f"characters: {c['in']} in, {c['out']} out ({share:.1f}% kept)",
+    ]
+    for stage, reasons in summary["removals"].items():
+        for reason, v in reasons.items():
+            lines.append(f"  {reason:<34} {v['count']:>7} removals {v['chars']:>10} chars")
+    for reason, n in summary["skipped"]["by_reason"].items():
+        lines.append(f"  skipped: {reason:<25} {n:>7}")
+    return "\n".join(lines)

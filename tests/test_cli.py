@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+from conftest import SAMPLES, read_jsonl
+
+from cleaner.cli import main
+
+
+def invoke(*args, input=None):
+    return CliRunner().invoke(main, [str(a) for a in args], input=input)
+
+
+def test_help_on_every_command_has_an_example():
+    for args in ([], ["clean"]):
+        r = invoke(*args, "--help")
+        assert r.exit_code == 0 and "Example" in r.output
+
+
+def test_clean_samples_jsonl(tmp_path):
+    r = invoke("clean", SAMPLES, "-o", tmp_path)
+    assert r.exit_code == 0, r.output
+    assert "documents: 5 in, 5 out" in r.stderr
+    docs = read_jsonl(tmp_path / "documents.jsonl")
+    assert [d["id"] for d in docs] == sorted(p.name for p in SAMPLES.glob("*.txt"))
+    assert set(docs[0]) == {"id", "source", "url", "title", "text", "meta"}
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["documents"]["out"] == 5
+
+
+def test_format_text_writes_one_file_per_document(tmp_path):
+    jsonl, text = tmp_path / "j", tmp_path / "t"
+    assert invoke("clean", SAMPLES, "-o", jsonl, "-q").exit_code == 0
+    assert invoke("clean", SAMPLES, "-o", text, "--format", "text", "-q").exit_code == 0
+    for d in read_jsonl(jsonl / "documents.jsonl"):
+        assert (text / d["id"]).read_text(encoding="utf-8") == d["text"]
+    assert (text / "removed.jsonl").read_bytes() == (jsonl / "removed.jsonl").read_bytes()
+
+
+def test_skipped_inputs_give_exit_code_1_and_are_reported(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "good.txt").write_text("A perfectly ordinary paragraph of text that is long enough to be kept.")
+    (src / "bad.bin").write_bytes(b"\x00\x01\x02" * 100)
+    (src / "recs.jsonl").write_text('{"text": "Fine record."}\n{broken\n')
+    r = invoke("clean", src, "-o", tmp_path / "out")
+    assert r.exit_code == 1
+    assert "bad.bin: binary" in r.stderr and "recs.jsonl:2: invalid-json" in r.stderr
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["skipped"]["by_reason"] == {"binary": 1, "invalid-json": 1}
+    assert summary["documents"]["in"] == 2
+
+
+@pytest.mark.parametrize("args, message", [
+    (["clean", "no/such/dir", "-o", "OUT"], "does not exist"),
+    (["clean", SAMPLES, "-o", "OUT", "--format", "xml"], "Invalid value for '--format'"),
+    (["clean", SAMPLES, "-o", "OUT", "--doc-threshold", "2"], "threshold must be in (0, 1]"),
+    (["clean", SAMPLES], "Missing option '-o'"),
+])
+def test_usage_errors_exit_2(tmp_path, args, message):
+    args = [str(tmp_path / "out") if a == "OUT" else a for a in args]
+    r = invoke(*args)
+    assert r.exit_code == 2 and message in r.output
+
+
+def test_config_file_and_flag_precedence(tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[dedup.documents]\nthreshold = 0.95\n[boilerplate]\nenabled = false\n")
+    r = invoke("clean", SAMPLES, "-o", tmp_path / "o", "--config", cfg, "--doc-threshold", "0.9", "-q")
+    assert r.exit_code == 0
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert summary["config"]["dedup"]["documents"]["threshold"] == 0.9
+    assert "boilerplate" not in summary["removals"]
+    cfg.write_text("[dedup]\nbogus = 1\n")
+    r = invoke("clean", SAMPLES, "-o", tmp_path / "o2", "--config", cfg)
+    assert r.exit_code == 2 and "unknown key 'bogus' in [dedup]" in r.output
+
+
+def test_no_dedup_and_no_boilerplate(tmp_path):
+    assert invoke("clean", SAMPLES, "-o", tmp_path, "--no-dedup", "--no-boilerplate", "-q").exit_code == 0
+    assert read_jsonl(tmp_path / "removed.jsonl") == []
+    for d in read_jsonl(tmp_path / "documents.jsonl"):
+        assert d["text"] == (SAMPLES / d["id"]).read_text(encoding="utf-8")
+
+
+def test_stdin_jsonl(tmp_path):
+    records = "\n".join(json.dumps({"id": f"r{i}", "body": t}) for i, t in enumerate(
+        ["The first record is about a bridge that was closed for a week of repairs.",
+         "The first record is about a bridge that was closed for a week of repairs."]))
+    r = invoke("clean", "-", "--kind", "jsonl", "--text-field", "body", "-o", tmp_path, "-q", input=records)
+    assert r.exit_code == 0, r.output
+    assert [d["id"] for d in read_jsonl(tmp_path / "documents.jsonl")] == ["r0"]
+    (dup,) = read_jsonl(tmp_path / "removed.jsonl")
+    assert dup["reason"] == "duplicate:exact-document" and dup["duplicate_of"]["doc_id"] == "r0"
+
+
+def _outputs(out):
+    summary = json.loads((out / "summary.json").read_text())
+    summary.pop("timings_seconds")
+    summary["config"]["run"].pop("workers")
+    return (out / "documents.jsonl").read_bytes(), (out / "removed.jsonl").read_bytes(), summary
+
+
+def test_output_is_byte_identical_across_runs_and_worker_counts(tmp_path):
+    runs = []
+    for name, workers in (("a", 1), ("b", 1), ("c", 2)):
+        r = invoke("clean", SAMPLES, "-o", tmp_path / name, "--workers", workers, "-q")
+        assert r.exit_code == 0, r.output
+        runs.append(_outputs(tmp_path / name))
+    assert runs[0] == runs[1] == runs[2]
+
+
+def test_python_dash_m():
+    r = subprocess.run([sys.executable, "-m", "cleaner", "--help"], capture_output=True, text=True)
+    assert r.returncode == 0 and "cleaner clean samples/ -o out/" in r.stdout

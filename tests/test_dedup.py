@@ -1,0 +1,104 @@
+"""Document and passage duplicates on small hand-made cases."""
+from __future__ import annotations
+
+from conftest import sample_text
+
+from cleaner import Cleaner, Config, Document
+
+
+def article_paragraphs() -> list[str]:
+    text = sample_text("003")
+    start = text.index("A former federal minister says")
+    end = text.index("Lack of embassy could slow progress")
+    return [p.strip() for p in text[start:end].split("\n\n") if p.strip()]
+
+
+def run_docs(texts: list[str], config: Config | None = None):
+    docs = [Document(id=f"d{i}", text=t, source=f"d{i}") for i, t in enumerate(texts)]
+    return list(Cleaner(config).clean_documents(docs))
+
+
+def test_syndicated_copy_is_dropped_whole_and_points_at_the_original():
+    paras = article_paragraphs()
+    original = "\n\n".join(["Plane crash could reopen ties, says former minister"] + paras)
+    edited = [p.replace("disappointed", "dismayed") for p in paras[1:]]  # Jaccard 0.85 to the original
+    copy = "\n\n".join(["Ex-minister: crash a chance for diplomacy"] + edited)
+    original_result, copy_result = run_docs([original, copy])
+    assert not original_result.dropped and original_result.text.startswith("Plane crash")
+    assert copy_result.dropped and copy_result.text == ""
+    (whole,) = copy_result.removals
+    assert (whole.start, whole.end, whole.text) == (0, len(copy), copy)
+    assert whole.reason == "duplicate:near-document" and whole.stage == "document-dedup"
+    assert whole.duplicate_of.doc_id == "d0" and whole.duplicate_of.end == len(original)
+    assert 0.8 <= whole.score < 1.0
+
+
+def test_exact_copy_after_normalisation():
+    text = "\n\n".join(article_paragraphs())
+    a, b = run_docs([text, text.upper().replace(",", "")])
+    assert b.dropped and b.removals[0].reason == "duplicate:exact-document" and b.removals[0].score == 1.0
+
+
+def test_first_occurrence_kept_and_chain_of_copies():
+    paras = article_paragraphs()
+    texts = ["\n\n".join(paras), "\n\n".join(paras[:-1]), "\n\n".join(paras)]
+    r = run_docs(texts)
+    assert [x.dropped for x in r] == [False, True, True]
+    assert r[2].removals[0].duplicate_of.doc_id == "d0"
+
+
+def test_distinct_articles_sharing_a_name_and_a_date_survive():
+    a = ("On January 8, 2020, Colin Robertson told reporters in Ottawa that the embassy question would return. "
+         "He said the government had spent months weighing the cost of reopening a mission in Tehran.\n\n"
+         "Officials declined to say when a decision would come, but two ministers have asked for a briefing.")
+    b = ("On January 8, 2020, Colin Robertson spoke at a trade conference in Calgary about energy exports. "
+         "He argued that pipeline capacity, not foreign demand, was what held back the western provinces.\n\n"
+         "Industry groups welcomed the remarks and called for a faster review of new projects.")
+    ra, rb = run_docs([a, b])
+    assert ra.text == a and rb.text == b and not ra.removals and not rb.removals
+
+
+def test_quote_with_a_changed_word_inside_a_long_paragraph():
+    quote_source = ("The minister was blunt. “We cannot keep waiting for other countries to speak for the families "
+                    "of the victims,” she said on Friday.\n\nShe added that a team would travel next week.")
+    long_para = ("Reaction came quickly from across the political spectrum, with opposition leaders demanding a full "
+                 "accounting of the government's plan and a timeline for consular access. Earlier, the minister said "
+                 "we cannot keep waiting for other nations to speak for the families of the victims. Opposition "
+                 "critics said the statement came far too late and offered nothing new to the families involved.")
+    a, b = run_docs([quote_source, "Ottawa under pressure\n\n" + long_para])
+    assert not a.removals
+    (r,) = [x for x in b.removals if x.stage == "passage-dedup"]
+    assert r.reason == "duplicate:passage"
+    assert "other nations to speak for the families of the victims" in r.text
+    assert r.duplicate_of.doc_id == "d0"
+    assert "other countries to speak for the families" in quote_source[r.duplicate_of.start:r.duplicate_of.end]
+    assert "Reaction came quickly" in b.text and "Opposition critics said" in b.text
+    assert "other nations" not in b.text
+
+
+def test_repeated_short_lines_are_never_duplicates():
+    speech = ("Thank you.\n\nThe committee met for three hours and heard from eleven witnesses about the budget.\n\n"
+              "Thank you.\n\nMembers then voted to send the bill back for a second reading next month.\n\nThank you.")
+    (r,) = run_docs([speech])
+    assert r.text == speech
+    r1, r2 = run_docs(["Thank you.\n\nGood night.", "Thank you.\n\nGood night, everyone."])
+    assert r2.text.startswith("Thank you.")
+
+
+def test_paragraph_mostly_copied_goes_whole_and_within_document_repeat():
+    p1 = "The river rose four metres overnight and forced hundreds of families from homes along the valley floor."
+    p2 = "Emergency crews worked through the night to reinforce the dikes near the old mill and the rail bridge."
+    text = "\n\n".join([p1, p2, "Later that day officials repeated the warning.", p1 + " " + p2])
+    (r,) = run_docs([text])
+    (rem,) = [x for x in r.removals if x.stage == "passage-dedup"]
+    assert rem.reason == "duplicate:paragraph" and rem.text.startswith(p1 + " " + p2)
+    assert (rem.duplicate_of.start, rem.duplicate_of.end) == (0, text.index(p2) + len(p2))
+    assert r.text.count(p1) == 1 and r.text.count(p2) == 1
+
+
+def test_passages_off_and_dedup_off():
+    text = "\n\n".join(article_paragraphs())
+    r = run_docs([text, text], Config().with_overrides({"dedup.enabled": False}))
+    assert not any(x.dropped for x in r)
+    r = run_docs([text + "\n\n" + article_paragraphs()[2]], Config().with_overrides({"dedup.passages.enabled": False}))
+    assert not [x for x in r[0].removals if x.stage == "passage-dedup"]

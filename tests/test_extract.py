@@ -1,0 +1,45 @@
+import cleaner
+from cleaner.extract import visible_lines
+
+PARAS = [
+    "The harbour authority approved a plan on Monday to dredge the main channel before the autumn storms arrive.",
+    "Fishing crews have complained for years that silt makes the entrance dangerous at low tide, officials said.",
+    "The work will cost about four million dollars and will be paid for from the port's reserve fund.",
+    "A spokesperson said ferries would keep running on their normal timetable while the dredgers are at work.",
+]
+PAGE = f"""<!DOCTYPE html><html><head><title>Harbour to be dredged | Coast Daily</title></head><body>
+<nav><ul><li><a href="/">Home</a></li><li><a href="/news">News</a></li><li><a href="/sport">Sport</a></li></ul></nav>
+<article><h1>Harbour to be dredged before storms</h1>
+{''.join(f'<p>{p}</p>' for p in PARAS)}
+<ul><li>Dredging starts in August</li><li>Ferries unaffected</li></ul>
+</article>
+<footer><p>Copyright Coast Daily. All rights reserved.</p></footer></body></html>"""
+
+
+def test_html_main_content_with_blocks_and_metadata():
+    r = cleaner.clean_html(PAGE, url="https://coast.example/harbour")
+    for p in PARAS:
+        assert p in r.text
+    assert "Sport" not in r.text and "All rights reserved" not in r.text
+    assert r.doc.title == "Harbour to be dredged before storms"
+    assert r.doc.url == "https://coast.example/harbour"
+    assert r.doc.meta["extraction"] == "trafilatura"
+    assert r.doc.hints[0] == "h" and "li" in r.doc.hints
+    assert "Dredging starts in August\nFerries unaffected" in r.doc.text  # list items on consecutive lines
+
+
+def test_fallback_to_visible_text_when_trafilatura_finds_nothing():
+    r = cleaner.clean_html("<html><body><div>Short note.</div><script>var x = 1;</script></body></html>")
+    assert r.doc.meta["extraction"] == "fallback"
+    assert r.text.strip() == "Short note."
+
+
+def test_page_without_text_is_reported_not_crashed():
+    r = cleaner.clean_html("<html><body><script>only();</script></body></html>")
+    assert r.dropped and r.doc.meta["skipped"] == "no-text"
+
+
+def test_visible_lines_one_block_per_line_and_malformed_html():
+    assert visible_lines("<div>A<p>B</p>C<br>D</div><style>x{}</style>") == ["A", "B", "C", "D"]
+    assert visible_lines("<p>unclosed <b>bold <i>text") == ["unclosed bold text"]
+    assert visible_lines("") == []
