@@ -57,7 +57,9 @@ def extract(doc: Document, html: str) -> Document:
 
 
 def _body_lines(body: etree._Element) -> list[tuple[str, str]]:
-    lines = []
+    """One (text, kind) per block; text trafilatura left between blocks (element tails) is a
+    paragraph of its own."""
+    lines = [(_SPACE.sub(" ", body.text).strip(), "p")] if body.text and body.text.strip() else []
     for el in body:
         kind = _KINDS.get(el.tag, "p")
         if el.tag == "list":
@@ -67,6 +69,8 @@ def _body_lines(body: etree._Element) -> list[tuple[str, str]]:
         else:
             parts = _split_on_breaks(el)
         lines.extend((p, kind) for p in parts if p)
+        if el.tail and el.tail.strip():
+            lines.append((_SPACE.sub(" ", el.tail).strip(), "p"))
     return lines
 
 
@@ -75,17 +79,21 @@ def _text(el: etree._Element) -> str:
 
 
 def _split_on_breaks(el: etree._Element) -> list[str]:
-    """The element's text, cut where trafilatura kept a line break (<lb/>)."""
-    parts, current = [], [el.text or ""]
-    for child in el.iterdescendants():
-        if child.tag == "lb":
-            parts.append("".join(current))
-            current = [child.tail or ""]
-        else:
-            current.append(child.text or "")
-            current.append(child.tail or "")
-    parts.append("".join(current))
-    return [_SPACE.sub(" ", p).strip() for p in parts]
+    """The element's text in document order, cut where trafilatura kept a line break (<lb/>)."""
+    parts: list[list[str]] = [[]]
+
+    def walk(node: etree._Element) -> None:
+        if node.tag == "lb":
+            parts.append([])
+        elif node.text:
+            parts[-1].append(node.text)
+        for child in node:
+            walk(child)
+            if child.tail:
+                parts[-1].append(child.tail)
+
+    walk(el)
+    return [_SPACE.sub(" ", "".join(p)).strip() for p in parts]
 
 
 def _join(lines: list[tuple[str, str]]) -> tuple[str, list[str]]:

@@ -29,9 +29,11 @@ def test_html_main_content_with_blocks_and_metadata():
 
 
 def test_fallback_to_visible_text_when_trafilatura_finds_nothing():
-    r = cleaner.clean_html("<html><body><div>Short note.</div><script>var x = 1;</script></body></html>")
+    # trafilatura discards a page whose only text sits in an <aside>; the page is not dropped.
+    r = cleaner.clean_html("<html><body><aside><p>Aside text only here, nothing else.</p></aside>"
+                           "<script>var x = 1;</script></body></html>")
     assert r.doc.meta["extraction"] == "fallback"
-    assert r.text.strip() == "Short note."
+    assert r.text.strip() == "Aside text only here, nothing else."
 
 
 def test_page_without_text_is_reported_not_crashed():
@@ -43,3 +45,21 @@ def test_visible_lines_one_block_per_line_and_malformed_html():
     assert visible_lines("<div>A<p>B</p>C<br>D</div><style>x{}</style>") == ["A", "B", "C", "D"]
     assert visible_lines("<p>unclosed <b>bold <i>text") == ["unclosed bold text"]
     assert visible_lines("") == []
+
+
+def test_nested_inline_markup_keeps_word_order():
+    from lxml import etree
+
+    from cleaner.extract import _split_on_breaks
+
+    el = etree.fromstring("<p>one <hi>two <ref>three</ref> four</hi> five<lb/>six <hi>seven</hi></p>")
+    assert _split_on_breaks(el) == ["one two three four five", "six seven"]
+
+
+def test_text_between_blocks_is_kept():
+    from lxml import etree
+
+    from cleaner.extract import _body_lines
+
+    body = etree.fromstring("<body>lead<head>Title</head>between blocks<p>Para.</p>tail text</body>")
+    assert _body_lines(body) == [("lead", "p"), ("Title", "h"), ("between blocks", "p"), ("Para.", "p"), ("tail text", "p")]
