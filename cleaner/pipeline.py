@@ -1,17 +1,22 @@
 """The stages composed in one visible place.
 
-    read -> prepare (per document, in parallel: extract, segment, boilerplate, fingerprints)
+    read -> extract (per document, in parallel) -> [site-template counts, pass 1]
+         -> prepare (per document, in parallel: segment, boilerplate, fingerprints)
          -> document dedup -> passage dedup (corpus-wide, in input order, on fingerprints)
          -> results (kept text + removals) -> writer
 
-Per-document work is a pure function of the document and the config, so it can run in a
-process pool; the corpus-wide stages run in the main process in input order, which makes the
-output independent of the number of workers.
+Per-document work is a pure function of the document, the config (and the template counts), so
+it runs in a process pool; the corpus-wide stages run in the main process in input order, which
+makes the output independent of the number of workers. When site templates are on, pass 1
+extracts every document once, counts its line keys and spools it to a temporary file; pass 2
+reads the spool, so HTML is parsed once and stdin needs no second reading.
 """
 from __future__ import annotations
 
 import logging
 import multiprocessing
+import pickle
+import tempfile
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -21,7 +26,8 @@ from typing import BinaryIO
 import numpy as np
 
 from .boilerplate import boilerplate_removals
-from .boilerplate.language import detect_language, stopwords
+from .boilerplate.language import language_of, stopwords
+from .boilerplate.templates import TemplateCounter, document_keys, template_flags
 from .config import Config
 from .dedup.documents import DocFingerprint, DocumentIndex
 from .dedup.passages import PassageIndex, Unit, passage_removals, passage_units
@@ -52,36 +58,59 @@ class Prepared:
 class Preparer:
     """Per-document work: extraction, segmentation, boilerplate, fingerprints."""
 
-    def __init__(self, config: Config):
+    def __init__(self, config: Config, templates: frozenset[int] | None = None):
         self.config = config
+        self.templates = templates
         d = config.dedup
         self.doc_index = DocumentIndex(d.documents) if d.enabled and d.documents.enabled else None
         self.passage_index = PassageIndex(d.passages) if d.enabled and d.passages.enabled else None
 
-    def prepare(self, doc: Document) -> Prepared | Skip:
+    def _guarded(self, doc: Document, work):
         try:
-            return self._prepare(doc)
+            return work(doc)
         except Exception as e:  # one bad document must not stop the run
             log.exception("failed on %s", doc.source)
             return Skip(doc.source, "error", f"{type(e).__name__}: {e}"[:300])
 
-    def _prepare(self, doc: Document) -> Prepared | Skip:
-        cfg = self.config
-        timings: dict[str, float] = {}
-        t = time.perf_counter()
+    def extract(self, doc: Document) -> Document | Skip:
+        """HTML -> text (a no-op for text documents)."""
         if doc.html is not None:
+            t = time.perf_counter()
             extract(doc, doc.html)
             doc.html = None
-            timings["extract"] = time.perf_counter() - t
-            t = time.perf_counter()
+            doc.meta["_extract_seconds"] = time.perf_counter() - t
         if not doc.text.strip():
             return Skip(doc.source, "no-text", "no text found in the page")
+        return doc
+
+    def extract_and_key(self, doc: Document) -> tuple[Document, np.ndarray] | Skip:
+        """Pass 1 of a run with site templates."""
+        doc = self.extract(doc)
+        if isinstance(doc, Skip):
+            return doc
+        return doc, document_keys(doc.text, split_blocks(doc.text, doc.hints), doc.site)
+
+    def prepare(self, doc: Document) -> Prepared | Skip:
+        doc = self.extract(doc)
+        if isinstance(doc, Skip):
+            return doc
+        cfg = self.config
+        timings = {"extract": doc.meta.pop("_extract_seconds", 0.0)}
+        t = time.perf_counter()
         blocks = split_blocks(doc.text, doc.hints)
         digits = cfg.dedup.normalize_digits
-        language = detect_language(tokenize(doc.text, digits=False).words)
+        language = language_of(doc.text)
         doc.meta["language"] = language
         stops = stopwords(language)
-        removals = boilerplate_removals(doc.id, doc.text, blocks, stops, cfg.boilerplate) if cfg.boilerplate.enabled else []
+        removals: list[Removal] = []
+        if cfg.boilerplate.enabled:
+            flags = template_flags(doc.text, blocks, doc.site, self.templates) if self.templates else None
+            # Text trafilatura extracted gets the named rules only; the learned model is for
+            # whole-page text (measured in bench/extraction.py).
+            learned = doc.meta.get("extraction") != "trafilatura"
+            removals, title = boilerplate_removals(doc.id, doc.text, blocks, stops, cfg.boilerplate,
+                                                   templates=flags, learned=learned, known_title=doc.title)
+            doc.title = doc.title or title
         timings["boilerplate"] = time.perf_counter() - t
         t = time.perf_counter()
         fingerprint, units, sigs = None, [], None
@@ -94,8 +123,9 @@ class Preparer:
         timings["fingerprint"] = time.perf_counter() - t
         return Prepared(doc, blocks, removals, fingerprint, units, sigs, timings)
 
-    def prepare_batch(self, batch: list[Document | Skip]) -> list[Prepared | Skip]:
-        return [item if isinstance(item, Skip) else self.prepare(item) for item in batch]
+    def run_batch(self, method: str, batch: list[Document | Skip]) -> list:
+        work = getattr(self, method)
+        return [item if isinstance(item, Skip) else self._guarded(item, work) for item in batch]
 
 
 def _covered(block: Block, removals: list[Removal]) -> bool:
@@ -106,14 +136,14 @@ def _covered(block: Block, removals: list[Removal]) -> bool:
 _worker: Preparer | None = None
 
 
-def _init_worker(config: Config) -> None:
+def _init_worker(config: Config, templates: frozenset[int] | None) -> None:
     global _worker
-    _worker = Preparer(config)
+    _worker = Preparer(config, templates)
 
 
-def _prepare_batch_in_worker(batch: list[Document | Skip]) -> list[Prepared | Skip]:
+def _run_batch_in_worker(method: str, batch: list[Document | Skip]) -> list:
     assert _worker is not None
-    return _worker.prepare_batch(batch)
+    return _worker.run_batch(method, batch)
 
 
 def _batched(items: Iterable, size: int) -> Iterator[list]:
@@ -125,6 +155,27 @@ def _batched(items: Iterable, size: int) -> Iterator[list]:
             batch = []
     if batch:
         yield batch
+
+
+class _Spool:
+    """Extracted documents parked on disk between the two passes (deleted when closed)."""
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile(prefix="cleaner-spool-")
+
+    def write(self, doc: Document) -> None:
+        pickle.dump(doc, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def read(self) -> Iterator[Document]:
+        self._file.seek(0)
+        while True:
+            try:
+                yield pickle.load(self._file)
+            except EOFError:
+                return
+
+    def close(self) -> None:
+        self._file.close()
 
 
 class Cleaner:
@@ -144,17 +195,21 @@ class Cleaner:
         return self.clean_documents(iter_inputs(inputs, self.config.input, stdin))
 
     def clean_documents(self, items: Iterable[Document | Skip]) -> Iterator[Result]:
-        for prepared in self._prepared(self._timed_reads(items)):
-            if isinstance(prepared, Skip):
-                self.stats.add_skip(prepared)
-                continue
-            result = self._finish(prepared)
-            self.stats.add_result(result)
-            yield result
+        items = self._timed_reads(items)
+        b = self.config.boilerplate
+        if not (b.enabled and b.site_template_min_pages):
+            yield from self._second_pass(items, None)
+            return
+        spool = _Spool()
+        try:
+            templates = self._first_pass(items, spool)
+            yield from self._second_pass(spool.read(), templates)
+        finally:
+            spool.close()
 
     def clean_document(self, doc: Document) -> Result:
-        """One document (a Skip becomes an empty, dropped result that says why)."""
-        prepared = self._preparer.prepare(doc)
+        """One document (a Skip becomes an unchanged, dropped result that says why)."""
+        prepared = self._preparer._guarded(doc, self._preparer.prepare)
         if isinstance(prepared, Skip):
             self.stats.add_skip(prepared)
             doc.meta["skipped"] = prepared.reason
@@ -166,7 +221,29 @@ class Cleaner:
     def summary(self) -> dict:
         return self.stats.to_dict(self.config)
 
-    # -- stages -------------------------------------------------------------------------------
+    # -- passes -----------------------------------------------------------------------------
+    def _first_pass(self, items: Iterable[Document | Skip], spool: _Spool) -> frozenset[int]:
+        counter = TemplateCounter(self.config.boilerplate.site_template_min_pages)
+        for item in self._map("extract_and_key", items, None):
+            if isinstance(item, Skip):
+                self.stats.add_skip(item)
+                continue
+            doc, keys = item
+            counter.add(keys)
+            spool.write(doc)
+        templates = counter.templates()
+        self.stats.notes["site_template_lines"] = len(templates)
+        return templates
+
+    def _second_pass(self, items: Iterable[Document | Skip], templates: frozenset[int] | None) -> Iterator[Result]:
+        for prepared in self._map("prepare", items, templates):
+            if isinstance(prepared, Skip):
+                self.stats.add_skip(prepared)
+                continue
+            result = self._finish(prepared)
+            self.stats.add_result(result)
+            yield result
+
     def _timed_reads(self, items: Iterable[Document | Skip]) -> Iterator[Document | Skip]:
         it = iter(items)
         while True:
@@ -179,18 +256,20 @@ class Cleaner:
                 self.stats.add_time("read", time.perf_counter() - t)
             yield item
 
-    def _prepared(self, items: Iterable[Document | Skip]) -> Iterator[Prepared | Skip]:
+    def _map(self, method: str, items: Iterable[Document | Skip], templates: frozenset[int] | None) -> Iterator:
+        """Preparer.<method> over the items, in order, in a process pool when workers > 1."""
         workers = self.config.resolved_workers()
         batches = _batched(items, self.config.run.batch_size)
         if workers <= 1:
+            preparer = Preparer(self.config, templates) if templates is not None else self._preparer
             for batch in batches:
-                yield from self._preparer.prepare_batch(batch)
+                yield from preparer.run_batch(method, batch)
             return
         ctx = multiprocessing.get_context("forkserver")
-        with ctx.Pool(workers, initializer=_init_worker, initargs=(self.config,)) as pool:
+        with ctx.Pool(workers, initializer=_init_worker, initargs=(self.config, templates)) as pool:
             pending: deque = deque()
             for batch in batches:  # at most 2 batches per worker in flight: memory stays bounded
-                pending.append(pool.apply_async(_prepare_batch_in_worker, (batch,)))
+                pending.append(pool.apply_async(_run_batch_in_worker, (method, batch)))
                 while len(pending) >= 2 * workers:
                     yield from pending.popleft().get()
             while pending:

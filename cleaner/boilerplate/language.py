@@ -41,3 +41,10 @@ def stopwords(language: str | None) -> frozenset[str]:
         return frozenset()
     names, _, lists = _stoplists()
     return lists[names.index(language)]
+
+
+def language_of(text: str) -> str | None:
+    """The language of a text (see `detect_language`)."""
+    from ..dedup.shingles import tokenize
+
+    return detect_language(tokenize(text, digits=False).words)

@@ -1,0 +1,100 @@
+"""Page-level context for each line: where the article's prose is, and how a line relates to it.
+
+Prose lines (see `classifier.is_prose`) are grouped into clusters: runs of lines in which no
+`CLUSTER_GAP` consecutive non-prose lines occur. The cluster with the most prose words is the
+main text. For every line the context says how far it is from the main text, how much prose is
+around it, and how much of its vocabulary the main text shares (a privacy notice or a comment
+thread is prose too, but about something else).
+"""
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+from .features import LineFeatures
+
+CLUSTER_GAP = 4
+
+
+@dataclass(frozen=True)
+class LineContext:
+    in_main: bool
+    before_main: bool
+    after_main: bool
+    distance: float  # log(1 + lines to the main text), 0 inside it
+    cluster_share: float  # share of the page's prose words in this line's cluster (0 outside clusters)
+    near_prose: float  # log(1 + prose words within 3 lines, the line itself excluded)
+    wide_prose: float  # log(1 + prose words within 10 lines, the line itself excluded)
+    topic: float  # share of the line's content words used elsewhere in the main text
+    repeated: bool  # the same line occurs elsewhere on the page
+    position: float  # 0 at the top of the page, 1 at the bottom
+    prev_prose: bool
+    next_prose: bool
+
+
+def clusters(prose: list[bool]) -> list[tuple[int, int]]:
+    """(first, last) line of each cluster of prose lines."""
+    out: list[tuple[int, int]] = []
+    start = last = None
+    for i, p in enumerate(prose):
+        if not p:
+            continue
+        if start is not None and i - last - 1 >= CLUSTER_GAP:
+            out.append((start, last))
+            start = None
+        if start is None:
+            start = i
+        last = i
+    if start is not None:
+        out.append((start, last))
+    return out
+
+
+def page_context(features: list[LineFeatures], prose: list[bool]) -> list[LineContext]:
+    n = len(features)
+    words = [f.words if p else 0 for f, p in zip(features, prose)]
+    total = sum(words) or 1
+    spans = clusters(prose)
+    weight = [sum(words[a:b + 1]) for a, b in spans]
+    main = max(range(len(spans)), key=lambda k: (weight[k], -k)) if spans else None
+    lo, hi = spans[main] if main is not None else (n, -1)
+    cluster_of = [None] * n
+    for k, (a, b) in enumerate(spans):
+        for i in range(a, b + 1):
+            cluster_of[i] = k
+    # How many main-text lines use each content word.
+    usage: Counter[str] = Counter()
+    for i in range(max(lo, 0), hi + 1):
+        usage.update(features[i].content_words)
+    prefix = [0]
+    for w in words:
+        prefix.append(prefix[-1] + w)
+
+    def window(i: int, r: int) -> int:
+        return prefix[min(n, i + r + 1)] - prefix[max(0, i - r)] - words[i]
+
+    counts = Counter(f.alnum for f in features)
+    out = []
+    for i, f in enumerate(features):
+        inside = lo <= i <= hi
+        own = 1 if inside else 0
+        cw = f.content_words
+        topic = sum(1 for w in cw if usage[w] - own > 0) / len(cw) if cw else 0.0
+        k = cluster_of[i]
+        distance = 0 if inside else (lo - i if i < lo else i - hi)
+        out.append(LineContext(
+            in_main=inside,
+            before_main=i < lo,
+            after_main=i > hi,
+            distance=math.log1p(distance),
+            cluster_share=weight[k] / total if k is not None else 0.0,
+            near_prose=math.log1p(window(i, 3)),
+            wide_prose=math.log1p(window(i, 10)),
+            topic=topic,
+            repeated=counts[f.alnum] > 1 and len(f.alnum) > 0,
+            position=i / (n - 1) if n > 1 else 0.0,
+            prev_prose=i > 0 and prose[i - 1],
+            next_prose=i + 1 < n and prose[i + 1],
+        ))
+    return out

@@ -1,0 +1,74 @@
+"""Site templates: lines repeated on several pages of one site."""
+from __future__ import annotations
+
+import numpy as np
+from conftest import read_jsonl
+
+from cleaner import Cleaner, Config, Document, run
+from cleaner.boilerplate.templates import TemplateCounter, document_keys, line_key
+from cleaner.segment import split_blocks
+
+NAV = ["Front page", "Local news", "Opinion pages", "Sports desk"]
+FOOTER = "The Valley Courier is published by Valley Media Group, an independent local publisher since 1962."
+STORIES = [
+    ["Bridge reopens after repairs", "The old river bridge reopened on Monday after six months of repairs to its deck and railings.",
+     "Drivers had used a detour through the industrial park, which added twenty minutes to many commutes."],
+    ["School adds evening classes", "The high school will offer evening classes for adults starting in September, the board said.",
+     "Courses include bookkeeping, welding and conversational Spanish, and each runs for ten weeks."],
+    ["Library extends hours", "The public library will stay open until nine on weekdays from next month after a rise in visitors.",
+     "Staff said students preparing for exams had asked for quiet space in the evenings."],
+    ["Farmers market moves", "The Saturday farmers market moves to the fairground this summer to make room for more stalls.",
+     "Organisers expect about forty vendors, up from twenty-five last year, and free parking."],
+]
+
+
+def page(story: list[str]) -> str:
+    return "\n\n".join(NAV + story + [FOOTER])
+
+
+def write_site(folder, stories) -> None:
+    folder.mkdir(parents=True)
+    for i, s in enumerate(stories):
+        (folder / f"p{i}.txt").write_text(page(s), encoding="utf-8")
+
+
+def test_counter_counts_documents_not_occurrences_and_merges_chunks():
+    counter = TemplateCounter(min_pages=2, chunk=3)
+    counter.add(np.array([1, 2], dtype=np.uint64))
+    counter.add(np.array([2, 3], dtype=np.uint64))
+    counter.add(np.array([3, 4], dtype=np.uint64))
+    assert counter.templates() == frozenset({2, 3})
+    text = "Same line\n\nSame line\n\nOther"
+    assert len(document_keys(text, split_blocks(text), "site")) == 2
+    assert line_key("a", "Same line") != line_key("b", "Same line")
+    assert line_key("a", "Same, line!") == line_key("a", "same line")
+
+
+def test_template_lines_go_from_every_page_of_the_site_including_the_first(tmp_path):
+    write_site(tmp_path / "courier", STORIES)
+    run([str(tmp_path)], str(tmp_path / "out"), Config().with_overrides({"dedup.enabled": False}))
+    docs = read_jsonl(tmp_path / "out" / "documents.jsonl")
+    assert len(docs) == 4
+    for d, story in zip(docs, STORIES):
+        assert FOOTER not in d["text"] and "Local news" not in d["text"]
+        assert story[1] in d["text"] and story[2] in d["text"]
+    reasons = {r["reason"] for r in read_jsonl(tmp_path / "out" / "removed.jsonl") if r["doc_id"] == "courier/p0.txt"}
+    assert "boilerplate:site-template" in reasons
+
+
+def test_templates_are_per_site_and_can_be_switched_off(tmp_path):
+    for i, s in enumerate(STORIES):  # the same footer, but each page on a site of its own
+        write_site(tmp_path / f"site{i}", [s])
+    run([str(tmp_path)], str(tmp_path / "out"), Config().with_overrides({"dedup.enabled": False}))
+    assert all(FOOTER in d["text"] for d in read_jsonl(tmp_path / "out" / "documents.jsonl"))
+    off = Config().with_overrides({"dedup.enabled": False, "boilerplate.site_template_min_pages": 0})
+    docs = [Document(id=f"p{i}", text=page(s), source=f"p{i}") for i, s in enumerate(STORIES)]
+    assert all(FOOTER in r.text for r in Cleaner(off).clean_documents(docs))
+
+
+def test_copies_of_one_article_are_not_stripped_of_their_prose():
+    story = STORIES[0]
+    docs = [Document(id=f"c{i}", text=page(story), source=f"c{i}", site="s") for i in range(3)]
+    first, *rest = Cleaner(Config()).clean_documents(docs)
+    assert story[1] in first.text and story[2] in first.text  # the first copy keeps the article
+    assert all(r.dropped and r.removals[0].reason == "duplicate:exact-document" for r in rest)
