@@ -10,7 +10,8 @@ from . import __version__
 from .config import Config, ConfigError
 from .pipeline import run
 from .readers import InputError
-from .report import format_report
+from .report import explain_document, format_report
+from .writers import NotInOutput
 
 EXIT_SKIPPED = 1
 
@@ -97,6 +98,30 @@ def clean(inputs, output, fmt, config_file, kind, text_field, html_field, id_fie
         click.echo(f"output: {output}", err=True)
     if summary["documents"]["skipped"]:
         sys.exit(EXIT_SKIPPED)
+
+
+@main.command()
+@click.argument("out_dir", type=click.Path(file_okay=False))
+@click.argument("doc_id")
+@click.option("--removed-only", is_flag=True, help="Show only the removed spans and their reasons.")
+@click.option("--color/--no-color", default=None, help="Colour the output [default: when a terminal].")
+def explain(out_dir, doc_id, removed_only, color):
+    """Show document DOC_ID of a run's OUT_DIR with every removed span marked and its reason.
+
+    Removed text is shown [-like this-]{reason}; a duplicate also names the span it repeats
+    (doc_id:start-end). Built from the output files alone.
+
+    \b
+    Example:
+      cleaner clean samples/ -o out/
+      cleaner explain out/ 003_9bcfc765aa3e11de.txt --removed-only
+    """
+    try:
+        text = explain_document(out_dir, doc_id, color=sys.stdout.isatty() if color is None else color,
+                                removed_only=removed_only)
+    except NotInOutput as e:
+        raise UsageProblem(str(e)) from None
+    click.echo(text)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any
 
-from .model import Result, Skip
+from .model import Removal, Result, Skip, restore_text
+from .writers import load_document
 
 MAX_LISTED_SKIPS = 1000
 
@@ -78,3 +79,41 @@ def format_report(summary: dict[str, Any]) -> str:
     for reason, n in summary["skipped"]["by_reason"].items():
         lines.append(f"  skipped: {reason:<25} {n:>7}")
     return "\n".join(lines)
+
+
+def explain_document(out_dir: str, doc_id: str, color: bool = False, removed_only: bool = False) -> str:
+    """A document as it came in, with each removed span marked [-like this-] and followed by its
+    reason (and, for a duplicate, what it duplicates). Built from the run's output files only."""
+    record, kept, removals = load_document(out_dir, doc_id)
+    original = restore_text(kept, removals)
+    head = (f"{doc_id}: {len(original)} characters in, {len(kept)} kept, {len(removals)} removals"
+            + ("" if record is not None else " (dropped whole)"))
+    parts, pos = [head, "\n\n"], 0
+    for r in removals:
+        if not removed_only:
+            parts.append(original[pos:r.start])
+        body = r.text.rstrip()
+        parts.append(_mark(body, _label(r), color))
+        parts.append(r.text[len(body):] if not removed_only else "\n")
+        pos = r.end
+    if not removed_only:
+        parts.append(original[pos:])
+    return "".join(parts)
+
+
+def _label(r: Removal) -> str:
+    label = r.reason
+    if r.duplicate_of is not None:
+        d = r.duplicate_of
+        label += f" of {d.doc_id}:{d.start}-{d.end}"
+    if r.score is not None:
+        label += f" score={r.score:.2f}"
+    return label
+
+
+def _mark(text: str, label: str, color: bool) -> str:
+    if color:
+        import click
+
+        return click.style(text, fg="red", strikethrough=True) + " " + click.style(f"{{{label}}}", fg="yellow")
+    return f"[-{text}-]{{{label}}}"

@@ -109,3 +109,33 @@ def read_jsonl(path: str) -> list[dict[str, Any]]:
 
 def read_removals(out_dir: str) -> list[Removal]:
     return [Removal.from_json(d) for d in read_jsonl(os.path.join(out_dir, REMOVED))]
+
+
+class NotInOutput(LookupError):
+    """The output folder has no such document."""
+
+
+def load_document(out_dir: str, doc_id: str) -> tuple[dict[str, Any] | None, str, list[Removal]]:
+    """A document as a run wrote it: its record (None when it was dropped whole or written as
+    .txt), its kept text, and its removals in text order."""
+    if not os.path.exists(os.path.join(out_dir, REMOVED)):
+        raise NotInOutput(f"{out_dir} is not a cleaner output folder (no {REMOVED})")
+    removals = sorted((r for r in read_removals(out_dir) if r.doc_id == doc_id), key=lambda r: r.start)
+    record, kept = None, ""
+    docs = os.path.join(out_dir, DOCUMENTS)
+    if os.path.exists(docs):
+        with open(docs, encoding="utf-8") as f:
+            for line in f:
+                d = json.loads(line)
+                if d["id"] == doc_id:
+                    record, kept = d, d["text"]
+                    break
+    else:
+        path = os.path.join(out_dir, text_file_name(doc_id))
+        if os.path.exists(path):
+            with open(path, encoding="utf-8", newline="") as f:
+                kept = f.read()
+            record = {"id": doc_id}
+    if record is None and not removals:
+        raise NotInOutput(f"no document {doc_id!r} in {out_dir}")
+    return record, kept, removals

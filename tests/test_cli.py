@@ -16,7 +16,7 @@ def invoke(*args, input=None):
 
 
 def test_help_on_every_command_has_an_example():
-    for args in ([], ["clean"]):
+    for args in ([], ["clean"], ["explain"]):
         r = invoke(*args, "--help")
         assert r.exit_code == 0 and "Example" in r.output
 
@@ -117,3 +117,16 @@ def test_output_is_byte_identical_across_runs_and_worker_counts(tmp_path):
 def test_python_dash_m():
     r = subprocess.run([sys.executable, "-m", "cleaner", "--help"], capture_output=True, text=True)
     assert r.returncode == 0 and "cleaner clean samples/ -o out/" in r.stdout
+
+
+def test_explain_marks_removals_with_reasons(tmp_path):
+    assert invoke("clean", SAMPLES, "-o", tmp_path, "-q").exit_code == 0
+    r = invoke("explain", tmp_path, "003_9bcfc765aa3e11de.txt", "--no-color")
+    assert r.exit_code == 0
+    assert "[-READ MORE: How Trump settled on the airstrike that killed Soleimani-]{boilerplate:label-link}" in r.output
+    assert "{duplicate:passage of 003_9bcfc765aa3e11de.txt:2718-2810" in r.output
+    assert "A former federal minister says Canada should work together" in r.output  # kept text shown too
+    only = invoke("explain", tmp_path, "003_9bcfc765aa3e11de.txt", "--removed-only", "--no-color")
+    assert "A former federal minister says" not in only.output and "READ MORE" in only.output
+    missing = invoke("explain", tmp_path, "nope.txt")
+    assert missing.exit_code == 2 and "no document 'nope.txt'" in missing.output
