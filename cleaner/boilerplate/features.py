@@ -8,7 +8,7 @@ from dataclasses import dataclass
 # Ends like a sentence: terminal punctuation, possibly inside closing quotes or brackets.
 _ENDS_SENTENCE = re.compile(r"""[.!?:;。！？]["'”’»)\]]*$""")
 _ELLIPSIS = re.compile(r"""(\.\.\.|…)["'”’»)\]]*$""")
-# "LABEL: Linked headline": an all-caps label of three letters or more ("READ MORE", "WATCH"),
+# "LABEL: Linked headline": an all-caps label of three letters or more ("SEE ALSO", "WATCH"),
 # a colon, then text. A one- or two-letter label is a speaker in a transcript ("Q:", "MG:").
 _LABEL = re.compile(r"^([^\W\da-z][^\Wa-z]{2,}(?:[ '&-][^\Wa-z]+){0,3}):\s+\S")
 # A sentence followed by a bare media duration ("... investigation. 2:26").
