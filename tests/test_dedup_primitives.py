@@ -4,34 +4,31 @@ from datasketch import MinHash
 
 from cleaner.dedup.index import BandIndex, band_keys, candidate_probability, choose_bands
 from cleaner.dedup.minhash import MinHasher
-from cleaner.dedup.shingles import char_shingles, jaccard, normalize_token, to32, tokenize, word_shingles
+from cleaner.dedup.shingles import char_shingles, hash_words, jaccard, to32, word_hashes, word_shingles, word_spans, words
 
 
-def test_normalisation_folds_case_width_and_digits_and_keeps_offsets():
-    assert normalize_token("Ｃａｎａｄａ") == "canada"
-    assert normalize_token("Straße") == "strasse"
-    assert normalize_token("2012") == "0000"
-    assert normalize_token("2012", digits=False) == "2012"
+def test_normalisation_folds_case_width_and_digits():
+    assert words("Ｃａｎａｄａ Straße 2012") == ["canada", "strasse", "0000"]
+    assert words("2012", digits=False) == ["2012"]
+    assert words("“Hello,” World 42!") == ["hello", "world", "00"]
     text = "“Hello,” World 42!"
-    toks = tokenize(text)
-    assert toks.words == ["hello", "world", "00"]
-    assert [text[s:e] for s, e in zip(toks.starts, toks.ends)] == ["Hello", "World", "42"]
+    assert [text[s:e] for s, e in word_spans(text)] == ["Hello", "World", "42"]
 
 
 def test_shingles_ignore_case_and_punctuation():
-    a = word_shingles(tokenize("The quick brown fox jumps over the lazy dog."), 3)
-    b = word_shingles(tokenize("the QUICK brown fox -- jumps over the lazy dog"), 3)
+    a = word_shingles(word_hashes("The quick brown fox jumps over the lazy dog."), 3)
+    b = word_shingles(word_hashes("the QUICK brown fox -- jumps over the lazy dog"), 3)
     assert np.array_equal(a, b) and len(a) == 7
     assert jaccard(a, b) == 1.0
-    c = word_shingles(tokenize("the quick brown cat jumps over the lazy dog"), 3)
+    c = word_shingles(word_hashes("the quick brown cat jumps over the lazy dog"), 3)
     assert 0 < jaccard(a, c) < 1
-    assert len(word_shingles(tokenize("two words"), 5)) == 1  # shorter than n: one shingle
-    assert len(char_shingles(tokenize("abc abd"), 3)) == 5
+    assert len(word_shingles(word_hashes("two words"), 5)) == 1  # shorter than n: one shingle
+    assert len(char_shingles("abc abd", 3)) == 5
 
 
 def test_signature_is_exactly_datasketch_minhash():
     hasher = MinHasher(64, seed=3)
-    values = to32(word_shingles(tokenize("a b c d e f g h i j k l m n o p"), 2))
+    values = to32(word_shingles(word_hashes("a b c d e f g h i j k l m n o p"), 2))
     ours = hasher.signature(values)
     ref = MinHash(num_perm=64, seed=3, hashfunc=lambda v: v)
     ref.update_batch(values.tolist())
@@ -72,3 +69,61 @@ def test_band_keys_differ_between_bands(n):
     sig = np.zeros((n, 16), dtype=np.uint32)
     keys = band_keys(sig, 4, 4)
     assert keys.shape == (n, 4) and len(set(keys[0].tolist())) == 4
+
+
+def test_word_hashes_are_per_word_and_stable():
+    assert np.array_equal(word_hashes("Ünïcödé wörds, ASCII 42"), hash_words(["ünïcödé", "wörds", "ascii", "00"]))
+    # the same word hashes the same whatever surrounds it, and differently from other words
+    assert hash_words(["fox"])[0] == word_hashes("a fox")[1] == word_hashes("FOX!")[0]
+    assert len(set(hash_words(["ab", "ba", "abc", "a", "b", "ab\u00e9"]).tolist())) == 6
+    assert word_hashes("Straße 12")[1] == word_hashes("strasse 99")[1]  # digits folded to 0
+    assert len(word_hashes("")) == 0 and len(word_hashes("  -- ")) == 0
+
+
+
+def test_word_hashes_are_the_same_in_another_process_with_another_hash_seed():
+    import os
+    import subprocess
+    import sys
+
+    code = "from cleaner.dedup.shingles import hash_words; print(hash_words(['fox', 'straße', '0000']).tolist())"
+    env = dict(os.environ, PYTHONHASHSEED="12345")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.strip() == str(hash_words(["fox", "straße", "0000"]).tolist())
+
+
+def test_batched_shingles_equal_one_by_one():
+    from cleaner.dedup.shingles import batch_word_shingles
+
+    texts = ["one two three four five six seven", "", "tiny text", "alpha beta gamma delta epsilon",
+             "one two three four five six seven eight nine"]
+    hashes = [word_hashes(t) for t in texts]
+    for got, h in zip(batch_word_shingles(hashes, 5), hashes):
+        assert np.array_equal(got, word_shingles(h, 5) if len(h) else np.empty(0, dtype=np.uint64))
+
+
+def test_word_hashes_match_hashing_the_words_on_awkward_text():
+    texts = ["İstanbul’da ŞEHİR ﬁnal ①②③ x² Ⅸ ２０１２ café—naïve", "emoji 😀 and 𝐁𝐨𝐥𝐝 and 𠀋 astral",
+             "snake_case under_score 123abc", "tab\tnew\nline\r\n", "ß and ẞ", "٣ arabic-indic digits ٤٥"]
+    for t in texts:
+        assert np.array_equal(word_hashes(t), hash_words(words(t))), t
+
+
+def test_batched_word_hashes_equal_one_by_one():
+    from cleaner.dedup.shingles import batch_word_hashes
+
+    texts = ["First text, 12 words", "", "  ", "second\x00with a NUL", "Ünïcödé — end", "x"]
+    for got, t in zip(batch_word_hashes(texts), texts):
+        assert np.array_equal(got, hash_words(words(t))), t
+
+
+def test_document_bands_give_high_recall_at_the_threshold_and_few_candidates_far_below():
+    from cleaner.config import DocumentDedupConfig, PassageDedupConfig
+    from cleaner.dedup.documents import DocumentIndex
+    from cleaner.dedup.passages import PassageIndex
+
+    d = DocumentIndex(DocumentDedupConfig())
+    assert candidate_probability(0.8, d.bands, d.rows) >= 0.999
+    assert candidate_probability(0.4, d.bands, d.rows) < 0.3
+    p = PassageIndex(PassageDedupConfig())
+    assert candidate_probability(p.cfg.threshold, p.bands, p.rows) >= 0.9

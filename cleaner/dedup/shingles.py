@@ -1,74 +1,131 @@
-"""Normalisation, tokens and shingles: the one place that decides when two texts are "the same".
+"""Normalisation, words and shingles: the one place that decides when two texts are "the same".
 
-Tokens are `\\w+` runs, each normalised on its own (NFKC, case folded, digits to 0) so that
-token offsets stay exact offsets into the original text. Each token is hashed once (CRC32, stable
-across processes and runs); n-gram shingles are combined from the token hashes with numpy.
+A text is normalised as a whole (Unicode NFKC, case folded, every digit to 0), then its words
+are the `\\w+` runs of the result. Each word is hashed once, by a polynomial hash of its code
+points computed for all words at once with numpy (stable across processes and runs); n-gram
+shingles are combined from the word hashes with numpy. `word_hashes` finds the words with
+lookup tables of Python's own `\\w` and `\\d` (str.isalnum, str.isdecimal) over the code points,
+so a 2,000-character document takes tens of microseconds and the result equals hashing `words`.
 """
 from __future__ import annotations
 
 import re
 import unicodedata
-import zlib
-from dataclasses import dataclass
 
 import numpy as np
 
 _WORD = re.compile(r"\w+")
 _DIGIT = re.compile(r"\d")
-_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 _MUL = np.uint64(0x9E3779B97F4A7C15)
+_P = 0x100000001B3  # odd, so it has an inverse modulo 2**64
+_P_INV = pow(_P, -1, 1 << 64)
 
 
-def normalize_token(token: str, digits: bool = True) -> str:
-    if token.isascii():
-        t = token.lower()
-    else:
-        t = unicodedata.normalize("NFKC", token).casefold()
-    return _DIGIT.sub("0", t) if digits else t
+def normalize(text: str, digits: bool = True) -> str:
+    """NFKC, case folded, digits mapped to 0."""
+    if not text.isascii() and not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    text = text.casefold()
+    return _DIGIT.sub("0", text) if digits else text
 
 
-@dataclass
-class Tokens:
-    """The tokens of a text span: normalised words, their hashes and their offsets."""
-
-    words: list[str]
-    hashes: np.ndarray  # uint32, one per token
-    starts: np.ndarray  # int64 offsets into the text
-    ends: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.words)
+def words(text: str, digits: bool = True) -> list[str]:
+    """The normalised words of a text."""
+    return _WORD.findall(normalize(text, digits))
 
 
-def tokenize(text: str, start: int = 0, end: int | None = None, digits: bool = True) -> Tokens:
-    end = len(text) if end is None else end
-    words, starts, ends = [], [], []
-    for m in _WORD.finditer(text, start, end):
-        words.append(normalize_token(m.group(), digits))
-        starts.append(m.start())
-        ends.append(m.end())
-    return Tokens(words, hash_words(words), np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64))
+def word_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Offsets of the `\\w+` runs of the original text (for cutting it at word boundaries)."""
+    return [m.span() for m in _WORD.finditer(text, start, len(text) if end is None else end)]
 
 
-def hash_words(words: list[str]) -> np.ndarray:
-    cache: dict[str, int] = {}
-    out = np.empty(len(words), dtype=np.uint32)
-    for i, w in enumerate(words):
-        h = cache.get(w)
-        if h is None:
-            h = cache[w] = zlib.crc32(w.encode("utf-8"))
-        out[i] = h
+class _Powers:
+    """P^i and P^-i mod 2^64 for i < size, grown on demand (static tables, the same for all)."""
+
+    def __init__(self) -> None:
+        self.up = np.ones(1, dtype=np.uint64)
+        self.down = np.ones(1, dtype=np.uint64)
+
+    def upto(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        if n > len(self.up):
+            size = max(n, 2 * len(self.up), 1 << 14)
+            with np.errstate(over="ignore"):
+                self.up = np.concatenate([[np.uint64(1)], np.cumprod(np.full(size - 1, _P, dtype=np.uint64))])
+                self.down = np.concatenate([[np.uint64(1)], np.cumprod(np.full(size - 1, _P_INV, dtype=np.uint64))])
+        return self.up, self.down
+
+
+_POWERS = _Powers()
+# Python's \w and \d over the Basic Multilingual Plane (code points above are checked one by one).
+_BMP = [chr(c) for c in range(1 << 16)]
+_IS_WORD = np.array([ch.isalnum() or ch == "_" for ch in _BMP], dtype=bool)
+_IS_DIGIT = np.array([ch.isdecimal() for ch in _BMP], dtype=bool)
+del _BMP
+
+
+def _codes(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+
+
+def _table(table: np.ndarray, codes: np.ndarray, test) -> np.ndarray:
+    out = table[np.minimum(codes, 0xFFFF)]
+    astral = np.flatnonzero(codes > 0xFFFF)
+    if len(astral):
+        out[astral] = [test(chr(c)) for c in codes[astral].tolist()]
     return out
+
+
+def _hash_runs(codes: np.ndarray, word: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """32-bit hash of each run of word characters, and where each run starts. The hash is
+    sum of code * P^(end-1-i) mod 2^64, mixed and folded: with T[i] = code[i] * P^-i and S its
+    prefix sums, a run's sum is (S[end] - S[start]) * P^(end-1)."""
+    n = len(codes)
+    edges = np.flatnonzero(np.diff(np.concatenate([[False], word, [False]]).astype(np.int8)))
+    starts, ends = edges[0::2], edges[1::2]
+    if len(starts) == 0:
+        return np.empty(0, dtype=np.uint32), starts
+    up, down = _POWERS.upto(n)
+    with np.errstate(over="ignore"):
+        prefix = np.concatenate([np.zeros(1, dtype=np.uint64), np.cumsum(codes.astype(np.uint64) * down[:n])])
+        h = (prefix[ends] - prefix[starts]) * up[ends - 1]
+    return to32(mix64(h)), starts
+
+
+def hash_words(word_list: list[str]) -> np.ndarray:
+    """One 32-bit hash per word (words are runs of \\w characters)."""
+    if not word_list:
+        return np.empty(0, dtype=np.uint32)
+    codes = _codes("\0".join(word_list))
+    return _hash_runs(codes, codes != 0)[0]
+
+
+def word_hashes(text: str, digits: bool = True) -> np.ndarray:
+    """`hash_words(words(text, digits))`, without building the words."""
+    return batch_word_hashes([text], digits)[0]
+
+
+def batch_word_hashes(texts: list[str], digits: bool = True) -> list[np.ndarray]:
+    """`word_hashes` of many texts in one pass: the normalised texts are joined with NUL (never
+    a word character) and the hashes split back by the texts' lengths."""
+    normed = [normalize(t, digits=False) for t in texts]
+    codes = _codes("\0".join(normed))
+    if digits:
+        codes = np.where(_table(_IS_DIGIT, codes, str.isdecimal), np.uint32(48), codes)
+    hashes, starts = _hash_runs(codes, _table(_IS_WORD, codes, lambda ch: ch.isalnum() or ch == "_"))
+    ends = np.cumsum([len(t) + 1 for t in normed])  # one past each text's separator
+    counts = np.bincount(np.searchsorted(ends, starts, side="right"), minlength=len(texts))
+    return np.split(hashes, np.cumsum(counts)[:-1])
 
 
 def mix64(x: np.ndarray) -> np.ndarray:
     """SplitMix64 finaliser: spreads structured 64-bit values over the whole range."""
     x = x.astype(np.uint64, copy=True)
-    x ^= x >> np.uint64(30)
-    x *= np.uint64(0xBF58476D1CE4E5B9)
-    x ^= x >> np.uint64(27)
-    x *= np.uint64(0x94D049BB133111EB)
-    x ^= x >> np.uint64(31)
+    with np.errstate(over="ignore"):
+        x ^= x >> np.uint64(30)
+        x *= np.uint64(0xBF58476D1CE4E5B9)
+        x ^= x >> np.uint64(27)
+        x *= np.uint64(0x94D049BB133111EB)
+        x ^= x >> np.uint64(31)
     return x
 
 
@@ -86,20 +143,45 @@ def ngram_hashes(values: np.ndarray, n: int) -> np.ndarray:
     return mix64(h)
 
 
-def word_shingles(tokens: Tokens, n: int) -> np.ndarray:
-    """Sorted unique 64-bit hashes of the word n-grams."""
-    return np.unique(ngram_hashes(tokens.hashes, n))
+SHINGLE_BITS = 48  # shingle hashes keep 48 bits, so a batch sorts as one (document << 48 | hash) array
+_SHINGLE_MASK = np.uint64((1 << SHINGLE_BITS) - 1)
 
 
-def char_shingles(tokens: Tokens, n: int) -> np.ndarray:
-    """Sorted unique 64-bit hashes of the character n-grams of the normalised text."""
-    joined = " ".join(tokens.words)
+def word_shingles(hashes: np.ndarray, n: int) -> np.ndarray:
+    """Sorted unique 48-bit hashes of the word n-grams, from word hashes."""
+    return np.unique(ngram_hashes(hashes, n) & _SHINGLE_MASK)
+
+
+def batch_word_shingles(hash_lists: list[np.ndarray], n: int) -> list[np.ndarray]:
+    """`word_shingles` of many documents: the n-grams of all documents are hashed in one pass
+    over their concatenation (those that cross a document boundary are dropped) and made unique
+    per document by one sort of (document << 48 | hash)."""
+    lengths = np.array([len(h) for h in hash_lists], dtype=np.int64)
+    out: list[np.ndarray] = [np.empty(0, dtype=np.uint64)] * len(hash_lists)
+    for i in np.flatnonzero((lengths > 0) & (lengths < n)):  # shorter than n: one shingle of all the words
+        out[i] = word_shingles(hash_lists[i], n)
+    if not (lengths >= n).any():
+        return out
+    grams = ngram_hashes(np.concatenate(hash_lists), n) & _SHINGLE_MASK
+    doc = np.repeat(np.arange(len(lengths), dtype=np.uint64), lengths)[: len(grams)]
+    ends = np.cumsum(lengths)
+    inside = np.arange(len(grams)) + n <= ends[doc.astype(np.int64)]  # the n-gram ends in its document
+    keyed = np.unique((doc[inside] << np.uint64(SHINGLE_BITS)) | grams[inside])
+    bounds = np.searchsorted(keyed >> np.uint64(SHINGLE_BITS), np.arange(len(lengths) + 1, dtype=np.uint64))
+    for i in np.flatnonzero(lengths >= n):
+        out[i] = keyed[bounds[i]:bounds[i + 1]] & _SHINGLE_MASK
+    return out
+
+
+def char_shingles(text: str, n: int, digits: bool = True) -> np.ndarray:
+    """Sorted unique 48-bit hashes of the character n-grams of the normalised words."""
+    joined = " ".join(words(text, digits))
     codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
-    return np.unique(ngram_hashes(codes, n))
+    return np.unique(ngram_hashes(codes, n) & _SHINGLE_MASK)
 
 
 def to32(hashes64: np.ndarray) -> np.ndarray:
-    """Fold 64-bit shingle hashes to the 32-bit inputs MinHash (affine32) takes."""
+    """Fold 64-bit hashes to the 32-bit inputs MinHash (affine32) takes."""
     h = hashes64.astype(np.uint64)
     return ((h ^ (h >> np.uint64(32))) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
 
