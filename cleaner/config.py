@@ -54,7 +54,7 @@ class PassageDedupConfig:
     min_words: int = 8  # an aligned match shorter than this is never a duplicate ("Thank you.")
     min_coverage: float = 0.5  # share of a sentence's words aligned to an earlier passage
     paragraph_share: float = 0.7  # a paragraph this much duplicated goes whole
-    threshold: float = 0.4  # LSH target: Jaccard of passage shingle sets (content words + word pairs)
+    threshold: float = 0.6  # LSH target: Jaccard of passage shingle sets (content words + word pairs)
     num_perm: int = 128
     max_window: int = 3  # passages are windows of 1..max_window consecutive sentences
     seed: int = 2

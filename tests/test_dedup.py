@@ -103,3 +103,30 @@ def test_passages_off_and_dedup_off():
     assert not any(x.dropped for x in r)
     r = run_docs([text + "\n\n" + article_paragraphs()[2]], Config().with_overrides({"dedup.passages.enabled": False}))
     assert not [x for x in r[0].removals if x.stage == "passage-dedup"]
+
+
+def test_character_shingles_and_thresholds_are_configurable():
+    paras = article_paragraphs()
+    text = "\n\n".join(paras)
+    variant = text.replace("Allan Rock", "Alan Rock").replace("disappointed", "dissapointed")
+    cfg = Config().with_overrides({"dedup.documents.shingle": "char", "dedup.documents.ngram": 7,
+                                   "dedup.passages.enabled": False})
+    a, b = run_docs([text, variant], cfg)
+    assert b.dropped and b.removals[0].score > 0.9
+    strict = Config().with_overrides({"dedup.documents.threshold": 0.999, "dedup.passages.enabled": False})
+    a, b = run_docs([text, variant], strict)
+    assert not b.dropped  # below the threshold: kept at document level
+
+
+def test_clusters_by_union_find_keep_the_first_document():
+    from cleaner.config import DocumentDedupConfig
+    from cleaner.dedup.documents import DocumentIndex
+
+    paras = article_paragraphs()
+    texts = ["\n\n".join(paras), "\n\n".join(paras[:-1]), "\n\n".join(paras[1:-1]), "Something else entirely, about rivers."]
+    index = DocumentIndex(DocumentDedupConfig())
+    matches = [index.check_and_add(f"d{i}", len(t), fp) for i, (t, fp) in enumerate(zip(texts, index.fingerprints(texts)))]
+    assert matches[0] is None and matches[3] is None
+    assert matches[1].doc_id == "d0"
+    assert matches[2] is not None
+    assert [index.cluster_of(i) for i in range(4)] == ["d0", "d0", "d0", "d3"]

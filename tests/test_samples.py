@@ -152,4 +152,5 @@ def test_summary_counts(samples_run):
     assert summary["characters"]["out"] == sum(len(d["text"]) for d in samples_run[1].values())
     assert "boilerplate:teaser-run" in summary["removals"]["boilerplate"]
     assert "duplicate:passage" in summary["removals"]["passage-dedup"]
-    assert set(summary["timings_seconds"]) >= {"read", "boilerplate", "fingerprint", "passage-dedup", "write"}
+    assert set(summary["timings_seconds"]) >= {"read", "boilerplate", "fingerprint-documents", "fingerprint-passages",
+                                               "passage-units", "document-dedup", "passage-dedup", "write"}

@@ -5,8 +5,6 @@ before removing anything. The index keeps band keys and item numbers, never text
 """
 from __future__ import annotations
 
-from collections import defaultdict
-
 import numpy as np
 
 from .shingles import mix64
@@ -50,24 +48,26 @@ class BandIndex:
     many items (a common short passage) stops growing, which bounds query cost."""
 
     def __init__(self, bucket_cap: int = 64):
-        self._buckets: dict[int, list[int]] = defaultdict(list)
+        self._buckets: dict[int, list[int]] = {}
         self._cap = bucket_cap
 
     def add(self, keys: np.ndarray, item: int) -> None:
+        buckets, cap = self._buckets, self._cap
         for k in keys.tolist():
-            bucket = self._buckets[k]
-            if len(bucket) < self._cap:
+            bucket = buckets.get(k)
+            if bucket is None:
+                buckets[k] = [item]
+            elif len(bucket) < cap:
                 bucket.append(item)
 
     def query(self, keys: np.ndarray) -> list[int]:
         """Items sharing at least one key, in ascending order (earliest first)."""
-        found: set[int] = set()
-        buckets = self._buckets
-        for k in keys.tolist():
-            b = buckets.get(k)
-            if b:
-                found.update(b)
-        return sorted(found)
+        hits = [b for b in map(self._buckets.get, keys.tolist()) if b]
+        if not hits:
+            return []
+        if len(hits) == 1:
+            return list(hits[0])
+        return sorted(set().union(*hits))
 
     def __len__(self) -> int:
         return len(self._buckets)

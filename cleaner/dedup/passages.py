@@ -33,7 +33,7 @@ from ..model import Block, Removal, Span
 from ..segment import removal_spans, split_sentences
 from .index import BandIndex, band_keys, choose_bands
 from .minhash import MinHasher
-from .shingles import ngram_hashes, to32, tokenize
+from .shingles import hash_words, ngram_hashes, to32, word_spans, words
 
 STAGE = "passage-dedup"
 MAX_UNIT_WORDS = 40
@@ -54,39 +54,42 @@ class Unit:
 def passage_units(text: str, blocks: list[Block], stopwords: frozenset[str], min_words: int,
                   digits: bool = True) -> list[Unit]:
     """The units of the given (kept) blocks, in text order."""
-    units: list[Unit] = []
+    groups: list[tuple[int, list[tuple[int, int, list[str]]]]] = []
     for b in blocks:
-        pieces: list[tuple[int, int, object]] = []
+        pieces: list[tuple[int, int, list[str]]] = []
         for s, e in split_sentences(text, b.content_start, b.content_end):
-            toks = tokenize(text, s, e, digits)
-            if len(toks) > MAX_UNIT_WORDS:
-                parts = -(-len(toks) // MAX_UNIT_WORDS)
-                size = -(-len(toks) // parts)
-                for k in range(0, len(toks), size):
-                    lo, hi = k, min(k + size, len(toks))
-                    ps = s if lo == 0 else int(toks.starts[lo])
-                    pe = e if hi == len(toks) else int(toks.ends[hi - 1])
-                    pieces.append((ps, pe, (toks, lo, hi)))
-            else:
-                pieces.append((s, e, (toks, 0, len(toks))))
-        for group in _join_short(pieces, min_words):
-            words = [w for _, _, (t, lo, hi) in group for w in t.words[lo:hi]]
-            hashes = np.concatenate([t.hashes[lo:hi] for _, _, (t, lo, hi) in group]) if words else _EMPTY
-            content = np.array([h for w, h in zip(words, hashes.tolist()) if w not in stopwords], dtype=np.uint32)
-            pairs = to32(ngram_hashes(hashes, 2)) if len(hashes) >= 2 else _EMPTY
-            units.append(Unit(b.index, group[0][0], group[-1][1], hashes, np.union1d(content, pairs)))
+            ws = words(text[s:e], digits)
+            if len(ws) <= MAX_UNIT_WORDS:
+                pieces.append((s, e, ws))
+                continue
+            spans = word_spans(text, s, e)  # cut at word boundaries of the original text
+            size = -(-len(spans) // -(-len(spans) // MAX_UNIT_WORDS))
+            for k in range(0, len(spans), size):
+                ps = s if k == 0 else spans[k][0]
+                pe = e if k + size >= len(spans) else spans[k + size - 1][1]
+                pieces.append((ps, pe, words(text[ps:pe], digits)))
+        groups += [(b.index, g) for g in _join_short(pieces, min_words)]
+    all_words = [w for _, g in groups for _, _, ws in g for w in ws]
+    all_hashes = hash_words(all_words)
+    units, pos = [], 0
+    for block, g in groups:
+        n = sum(len(ws) for _, _, ws in g)
+        hashes = all_hashes[pos:pos + n]
+        content = hashes[np.array([w not in stopwords for w in all_words[pos:pos + n]], dtype=bool)] if n else _EMPTY
+        pairs = to32(ngram_hashes(hashes, 2)) if n >= 2 else _EMPTY
+        units.append(Unit(block, g[0][0], g[-1][1], hashes, np.union1d(content, pairs)))
+        pos += n
     return units
 
 
-def _join_short(pieces: list, min_words: int) -> list[list]:
+def _join_short(pieces: list[tuple[int, int, list[str]]], min_words: int) -> list[list]:
     """Group consecutive pieces so each group has at least `min_words` words where possible."""
     groups: list[list] = []
     current: list = []
     count = 0
     for p in pieces:
         current.append(p)
-        _, _, (_, lo, hi) = p
-        count += hi - lo
+        count += len(p[2])
         if count >= min_words:
             groups.append(current)
             current, count = [], 0
@@ -126,11 +129,33 @@ class PassageIndex:
         self._lsh = BandIndex()
         self._items: list[_Item] = []
 
-    def signatures(self, units: list[Unit]) -> np.ndarray:
-        """Pure per-document work (runs in workers)."""
-        return self.hasher.signatures([u.shingles for u in units])
+    def window_keys(self, docs_units: list[list[Unit]]) -> list[np.ndarray]:
+        """Per document, the LSH band keys of every window: shape (units, max_window, bands), where
+        [k, w-1] is the window of w units ending at unit k. A window's signature is the
+        element-wise minimum of its units' signatures (the MinHash of the union). Pure
+        per-document work, batched (runs in workers)."""
+        width = self.cfg.max_window
+        sigs = self.hasher.signatures([u.shingles for units in docs_units for u in units])
+        stacks, pos = [], 0
+        for units in docs_units:
+            own = sigs[pos:pos + len(units)]
+            pos += len(units)
+            windows = np.full((len(units), width, own.shape[1]), np.uint32(0xFFFFFFFF), dtype=np.uint32)
+            windows[:, 0] = own
+            for j in range(1, width):
+                windows[j:, j] = np.minimum(windows[j - 1:-1, j - 1], own[j:])
+            stacks.append(windows)
+        if not pos:
+            return [np.empty((0, width, self.bands), dtype=np.uint64) for _ in docs_units]
+        keys = band_keys(np.concatenate(stacks).reshape(-1, sigs.shape[1]), self.bands, self.rows)
+        keys = keys.reshape(-1, width, self.bands)
+        out, pos = [], 0
+        for units in docs_units:
+            out.append(keys[pos:pos + len(units)])
+            pos += len(units)
+        return out
 
-    def find(self, doc_seq: int, doc_id: str, units: list[Unit], sigs: np.ndarray) -> tuple[list[Verdict | None], list[int]]:
+    def find(self, doc_seq: int, doc_id: str, units: list[Unit], keys: np.ndarray) -> tuple[list[Verdict | None], list[int]]:
         """A verdict per unit (None: not a copy), and the index items added for the units.
 
         Units are added as they are passed, so a later part of the same document can match an
@@ -140,28 +165,30 @@ class PassageIndex:
         n = len(units)
         offsets = np.concatenate([[0], np.cumsum([len(u.hashes) for u in units])]).astype(np.int64)
         covered = np.full(int(offsets[-1]), -1, dtype=np.int64)
-        keys = band_keys(sigs, self.bands, self.rows) if n else None
         items = [-1] * n
         for k in range(n):
             for w in range(1, cfg.max_window + 1):
                 lo = k - w + 1
                 if lo < 0 or offsets[k + 1] - offsets[lo] < cfg.min_words:
                     continue
-                shingles = units[k].shingles if w == 1 else np.unique(np.concatenate([u.shingles for u in units[lo:k + 1]]))
+                candidates = [c for c in self._lsh.query(keys[k, w - 1]) if self._items[c].alive
+                              and not (self._items[c].doc_seq == doc_seq and self._items[c].unit >= lo)]
+                if not candidates:
+                    continue
+                if w == 1:
+                    shingles, window = units[k].shingles, units[k].hashes
+                else:
+                    shingles = np.unique(np.concatenate([u.shingles for u in units[lo:k + 1]]))
+                    window = np.concatenate([u.hashes for u in units[lo:k + 1]])
                 if len(shingles) == 0:
                     continue
-                wkeys = keys[k] if w == 1 else band_keys(sigs[lo:k + 1].min(axis=0), self.bands, self.rows)[0]
-                window = np.concatenate([u.hashes for u in units[lo:k + 1]]) if w > 1 else units[k].hashes
-                for cand in self._lsh.query(wkeys):
-                    item = self._items[cand]
-                    if not item.alive or (item.doc_seq == doc_seq and item.unit >= lo):
-                        continue
+                for cand in candidates:
                     self._align(window, shingles, cand, covered[offsets[lo]:offsets[k + 1]])
             u = units[k]
             if len(u.hashes) >= cfg.min_words and len(u.shingles):
                 items[k] = len(self._items)
                 self._items.append(_Item(doc_seq, doc_id, k, u.start, u.end, u.hashes, u.shingles))
-                self._lsh.add(keys[k], items[k])
+                self._lsh.add(keys[k, 0], items[k])
         return self._verdicts(units, offsets, covered, items), items
 
     def _align(self, window: np.ndarray, shingles: np.ndarray, cand: int, covered: np.ndarray) -> None:
