@@ -25,15 +25,19 @@ __all__ = ["Cleaner", "Config", "ConfigError", "Document", "Removal", "Result", 
 
 def clean(inputs: list[str], config: Config | None = None) -> Iterator[Result]:
     """Clean files, folders, globs or "-" (stdin); yields one Result per document, in input order.
-    Duplicates are judged against everything earlier in the same call."""
-    return Cleaner(config).clean(list(inputs))
+    Duplicates are judged against everything earlier in the same call (and, with `run.index`,
+    in earlier runs)."""
+    with Cleaner(config) as cleaner:
+        yield from cleaner.clean(list(inputs))
 
 
 def clean_text(text: str, config: Config | None = None, doc_id: str = "text") -> Result:
     """Clean one plain-text document (boilerplate and passages repeated within it)."""
-    return Cleaner(config).clean_document(Document(id=doc_id, text=text, source=doc_id))
+    with Cleaner(config) as cleaner:
+        return cleaner.clean_document(Document(id=doc_id, text=text, source=doc_id))
 
 
 def clean_html(html: str, url: str | None = None, config: Config | None = None, doc_id: str = "html") -> Result:
     """Clean one HTML page: main content via trafilatura, then the text-mode cleaning."""
-    return Cleaner(config).clean_document(Document(id=doc_id, text="", source=doc_id, url=url, kind="html", html=html))
+    with Cleaner(config) as cleaner:
+        return cleaner.clean_document(Document(id=doc_id, text="", source=doc_id, url=url, kind="html", html=html))

@@ -10,7 +10,8 @@ from . import __version__
 from .config import Config, ConfigError
 from .pipeline import run
 from .readers import InputError
-from .report import explain_document, format_report
+from .dedup.store import IndexBusy, IndexDatabase, IndexMismatch
+from .report import Progress, explain_document, format_report
 from .writers import NotInOutput
 
 EXIT_SKIPPED = 1
@@ -62,10 +63,12 @@ def main() -> None:
 @click.option("--no-dedup", is_flag=True, help="Keep duplicates (documents and passages).")
 @click.option("--no-passages", is_flag=True, help="Remove duplicate documents but not passages.")
 @click.option("--no-boilerplate", is_flag=True, help="Keep boilerplate.")
-@click.option("--workers", type=int, help="Processes for per-document work; 0: one per core [1].")
+@click.option("--workers", type=int, help="Processes for per-document work [0: one per core].")
+@click.option("--index", "index_path", type=click.Path(dir_okay=False),
+              help="SQLite index kept across runs: drop what earlier runs kept, and add what this run keeps.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 def clean(inputs, output, fmt, config_file, kind, text_field, html_field, id_field, doc_threshold,
-          passage_min_words, passage_coverage, no_dedup, no_passages, no_boilerplate, workers, quiet):
+          passage_min_words, passage_coverage, no_dedup, no_passages, no_boilerplate, workers, index_path, quiet):
     """Clean INPUTS (files, folders, globs, or - for stdin) into the OUTPUT folder.
 
     Writes documents.jsonl (or .txt files), removed.jsonl (every removed span, its reason and,
@@ -77,6 +80,7 @@ def clean(inputs, output, fmt, config_file, kind, text_field, html_field, id_fie
       cleaner clean samples/ -o out/
       cleaner clean 'crawl/**/*.html' -o out/ --format text --workers 0
       cat pages.jsonl | cleaner clean - --kind jsonl --text-field body -o out/
+      cleaner clean crawl-day2/ -o out2/ --index corpus.db   # drop what earlier runs kept
     """
     _setup_logging(quiet)
     overrides = {
@@ -85,19 +89,55 @@ def clean(inputs, output, fmt, config_file, kind, text_field, html_field, id_fie
         "dedup.passages.min_words": passage_min_words, "dedup.passages.min_coverage": passage_coverage,
         "dedup.enabled": False if no_dedup else None, "dedup.passages.enabled": False if no_passages else None,
         "boilerplate.enabled": False if no_boilerplate else None, "run.workers": workers,
+        "run.index": index_path,
     }
+    progress = Progress(sys.stderr) if not quiet and sys.stderr.isatty() else None
     try:
         config = Config.load(config_file).with_overrides(overrides)
-        summary = run(list(inputs), output, config, fmt)
-    except (ConfigError, InputError) as e:
+        summary = run(list(inputs), output, config, fmt, on_result=progress.update if progress else None)
+    except (ConfigError, InputError, IndexBusy, IndexMismatch) as e:
         raise UsageProblem(str(e)) from None
     except OSError as e:
         raise UsageProblem(f"cannot write to {output}: {e.strerror or e}") from None
+    finally:
+        if progress:
+            progress.done()
     if not quiet:
         click.echo(format_report(summary), err=True)
         click.echo(f"output: {output}", err=True)
     if summary["documents"]["skipped"]:
         sys.exit(EXIT_SKIPPED)
+
+
+@main.group()
+def index() -> None:
+    """Inspect a persistent index (see `cleaner clean --index`).
+
+    \b
+    Example:
+      cleaner index stats corpus.db
+    """
+
+
+@index.command("stats")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def index_stats(path):
+    """Print what the index at PATH holds: documents, passages, site lines, settings.
+
+    \b
+    Example:
+      cleaner index stats corpus.db
+    """
+    import json
+
+    try:
+        db = IndexDatabase.open_read_only(path)
+    except IndexBusy as e:
+        raise UsageProblem(str(e)) from None
+    try:
+        click.echo(json.dumps(db.stats(), indent=2))
+    finally:
+        db.close()
 
 
 @main.command()

@@ -70,8 +70,9 @@ class DedupConfig:
 
 @dataclass
 class RunConfig:
-    workers: int = 1  # processes for per-document work; 0 means one per core
+    workers: int = 0  # processes for per-document work; 0 means one per core
     batch_size: int = 32  # documents sent to a worker at a time
+    index: str = ""  # SQLite file of a persistent index ("" : this run only)
 
 
 @dataclass
@@ -116,6 +117,11 @@ class Config:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    def index_settings(self) -> dict[str, Any]:
+        """The settings a persistent index must have been built with (they change its decisions)."""
+        return {"dedup": dataclasses.asdict(self.dedup),
+                "site_template_min_pages": self.boilerplate.site_template_min_pages}
 
     def resolved_workers(self) -> int:
         return self.run.workers or (os.cpu_count() or 1)

@@ -13,6 +13,7 @@ reads the spool, so HTML is parsed once and stdin needs no second reading.
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import multiprocessing
 import pickle
@@ -31,6 +32,7 @@ from .boilerplate.templates import TemplateCounter, document_keys, template_flag
 from .config import Config
 from .dedup.documents import DocFingerprint, DocumentIndex
 from .dedup.passages import PassageIndex, Unit, passage_removals, passage_units
+from .dedup.store import IndexDatabase
 from .extract import extract
 from .model import Block, Document, Removal, Result, Skip, Span, kept_text
 from .readers import iter_inputs
@@ -43,10 +45,10 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Prepared:
-    """Everything the corpus-wide stages need from one document."""
+    """Everything the corpus-wide stages need from one document (kept small: it crosses from a
+    worker to the main process; blocks are recomputed there when needed)."""
 
     doc: Document
-    blocks: list[Block]
     removals: list[Removal]  # boilerplate
     fingerprint: DocFingerprint | None
     units: list[Unit]
@@ -149,7 +151,7 @@ class Preparer:
             kept = [b for b in blocks if not _covered(b, removals)]
             units = passage_units(doc.text, kept, stops, cfg.dedup.passages.min_words, cfg.dedup.normalize_digits)
             timings["passage-units"] = time.perf_counter() - t
-        return Prepared(doc, blocks, removals, None, units, None, timings)
+        return Prepared(doc, removals, None, units, None, timings)
 
     def run_batch(self, method: str, batch: list[Document | Skip]) -> list:
         docs = [item for item in batch if not isinstance(item, Skip)]
@@ -212,14 +214,50 @@ class _Spool:
 
 class Cleaner:
     """Cleans a stream of documents. Holds the corpus-wide state (dedup indexes, counts), so
-    one Cleaner is one run: documents it has seen are the "earlier" ones for later documents."""
+    one Cleaner is one run: documents it has seen are the "earlier" ones for later documents.
+    With `run.index` set, that state starts from a persistent index and what this run keeps is
+    added to it when the run completes (`close`)."""
 
     def __init__(self, config: Config | None = None):
         self.config = config or Config()
         self.config.validate()
         self.stats = Stats()
         self._preparer = Preparer(self.config)
+        d = self.config.dedup
+        self._db = IndexDatabase(self.config.run.index, self.config.index_settings()) if self.config.run.index else None
+        self.doc_index = DocumentIndex(d.documents, self._db.documents if self._db else None) \
+            if d.enabled and d.documents.enabled else None
+        self.passage_index = PassageIndex(d.passages, self._db.passages if self._db else None) \
+            if d.enabled and d.passages.enabled else None
         self._seq = 0
+        self._templates_counted: TemplateCounter | None = None
+        self._complete = False
+        if self._db is not None:
+            if self.doc_index is not None:
+                self.doc_index.load(self._db.document_rows())
+            if self.passage_index is not None:
+                self.passage_index.load(self._db.passage_rows())
+            self._seq = self._db.next_seq()
+
+    def close(self) -> None:
+        """End the run: with a persistent index, commit what a complete run added (a run that
+        stopped early adds nothing); release temporary stores."""
+        if self._db is not None:
+            if self._complete:
+                if self._templates_counted is not None:
+                    self._db.add_template_counts(*self._templates_counted.run_counts())
+                self._db.commit(self._seq)
+            self._db.close()
+            self._db = None
+        for index in (self.doc_index, self.passage_index):
+            if index is not None and index._store is not None:
+                index.store.close()
+
+    def __enter__(self) -> "Cleaner":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     # -- entry points -----------------------------------------------------------------------
     def clean(self, inputs: list[str], stdin: BinaryIO | None = None) -> Iterator[Result]:
@@ -231,13 +269,14 @@ class Cleaner:
         b = self.config.boilerplate
         if not (b.enabled and b.site_template_min_pages):
             yield from self._second_pass(items, None)
-            return
-        spool = _Spool()
-        try:
-            templates = self._first_pass(items, spool)
-            yield from self._second_pass(spool.read(), templates)
-        finally:
-            spool.close()
+        else:
+            spool = _Spool()
+            try:
+                templates = self._first_pass(items, spool)
+                yield from self._second_pass(spool.read(), templates)
+            finally:
+                spool.close()
+        self._complete = True
 
     def clean_document(self, doc: Document) -> Result:
         """One document (a Skip becomes an unchanged, dropped result that says why)."""
@@ -255,7 +294,8 @@ class Cleaner:
 
     # -- passes -----------------------------------------------------------------------------
     def _first_pass(self, items: Iterable[Document | Skip], spool: _Spool) -> frozenset[int]:
-        counter = TemplateCounter(self.config.boilerplate.site_template_min_pages)
+        base = self._db.template_counts() if self._db is not None else None
+        counter = self._templates_counted = TemplateCounter(self.config.boilerplate.site_template_min_pages, base=base)
         for item in self._map("extract_and_key", items, None):
             if isinstance(item, Skip):
                 self.stats.add_skip(item)
@@ -289,18 +329,23 @@ class Cleaner:
             yield item
 
     def _map(self, method: str, items: Iterable[Document | Skip], templates: frozenset[int] | None) -> Iterator:
-        """Preparer.<method> over the items, in order, in a process pool when workers > 1."""
+        """Preparer.<method> over the items, in order, in a process pool when workers > 1 (and
+        there is more than one batch: a small input is not worth starting processes for)."""
         workers = self.config.resolved_workers()
         batches = _batched(items, self.config.run.batch_size)
-        if workers <= 1:
+        first = next(batches, None)
+        second = next(batches, None) if first is not None else None
+        if workers <= 1 or second is None:
             preparer = Preparer(self.config, templates) if templates is not None else self._preparer
+            for batch in (b for b in (first, second) if b is not None):
+                yield from preparer.run_batch(method, batch)
             for batch in batches:
                 yield from preparer.run_batch(method, batch)
             return
         ctx = multiprocessing.get_context("forkserver")
         with ctx.Pool(workers, initializer=_init_worker, initargs=(self.config, templates)) as pool:
             pending: deque = deque()
-            for batch in batches:  # at most 2 batches per worker in flight: memory stays bounded
+            for batch in itertools.chain([first, second], batches):  # at most 2 batches a worker in flight
                 pending.append(pool.apply_async(_run_batch_in_worker, (method, batch)))
                 while len(pending) >= 2 * workers:
                     yield from pending.popleft().get()
@@ -314,8 +359,8 @@ class Cleaner:
         seq = self._seq
         self._seq += 1
         t = time.perf_counter()
-        if p.fingerprint is not None and self._preparer.doc_index is not None:
-            match = self._preparer.doc_index.check_and_add(doc.id, len(doc.text), p.fingerprint)
+        if p.fingerprint is not None and self.doc_index is not None:
+            match = self.doc_index.check_and_add(doc.id, len(doc.text), p.fingerprint)
             self.stats.add_time("document-dedup", time.perf_counter() - t)
             if match is not None:
                 reason = "duplicate:exact-document" if match.exact else "duplicate:near-document"
@@ -323,12 +368,12 @@ class Cleaner:
                                 Span(match.doc_id, 0, match.length), match.similarity)
                 return Result(doc, "", [whole], dropped=True)
         removals = list(p.removals)
-        index = self._preparer.passage_index
+        index = self.passage_index
         if index is not None and p.units:
             t = time.perf_counter()
             verdicts, items = index.find(seq, doc.id, p.units, p.window_keys)
-            found, removed_units = passage_removals(doc.id, doc.text, p.blocks, p.units, verdicts,
-                                                    self.config.dedup.passages)
+            found, removed_units = passage_removals(doc.id, doc.text, split_blocks(doc.text, doc.hints), p.units,
+                                                    verdicts, self.config.dedup.passages)
             index.retire([items[k] for k in removed_units])
             removals.extend(found)
             self.stats.add_time("passage-dedup", time.perf_counter() - t)
@@ -340,18 +385,18 @@ class Cleaner:
 def run(inputs: list[str], out_dir: str, config: Config | None = None, fmt: str = "jsonl",
         stdin: BinaryIO | None = None, on_result=None) -> dict:
     """Clean `inputs` into `out_dir` (documents, removed.jsonl, summary.json); returns the summary."""
-    cleaner = Cleaner(config)
-    writer = OutputWriter(out_dir, fmt)
-    try:
-        for result in cleaner.clean(inputs, stdin):
-            t = time.perf_counter()
-            writer.write(result)
-            cleaner.stats.add_time("write", time.perf_counter() - t)
-            if on_result is not None:
-                on_result(result)
-    except BaseException:
-        writer.abort()
-        raise
-    summary = cleaner.summary()
-    writer.close(summary)
+    with Cleaner(config) as cleaner:
+        writer = OutputWriter(out_dir, fmt)
+        try:
+            for result in cleaner.clean(inputs, stdin):
+                t = time.perf_counter()
+                writer.write(result)
+                cleaner.stats.add_time("write", time.perf_counter() - t)
+                if on_result is not None:
+                    on_result(result)
+        except BaseException:
+            writer.abort()
+            raise
+        summary = cleaner.summary()
+        writer.close(summary)
     return summary

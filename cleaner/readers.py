@@ -37,20 +37,31 @@ class InputError(ValueError):
 
 
 def iter_inputs(paths: list[str], cfg: InputConfig, stdin: BinaryIO | None = None) -> Iterator[Document | Skip]:
-    """Documents and skips from each input argument, in order (directories sorted)."""
+    """Documents and skips from each input argument, in order (directories sorted). JSONL is
+    streamed record by record (`max_bytes` applies to each record); other files are one
+    document each (`max_bytes` applies to the file)."""
     for arg in paths:
         if arg == "-":
-            stream = stdin if stdin is not None else sys.stdin.buffer
-            yield from _read_bytes("stdin", "stdin", "", _limited_read(stream, cfg.max_bytes), cfg)
+            stream = io.BufferedReader(stdin if stdin is not None else sys.stdin.buffer)
+            yield from _read_stream("stdin", "stdin", "", stream, cfg)
             continue
         for path, doc_id in _expand(arg):
-            site = os.path.dirname(doc_id)
             try:
-                data = _read_file(path, cfg.max_bytes)
+                opener = gzip.open if path.endswith(".gz") else open
+                with opener(path, "rb") as f:
+                    yield from _read_stream(path, doc_id, os.path.dirname(doc_id), io.BufferedReader(f), cfg)
+            except (EOFError, gzip.BadGzipFile) as e:
+                yield _skip(path, "read-error", f"cannot decompress: {e}")
             except OSError as e:
                 yield _skip(path, "read-error", e.strerror or str(e))
-                continue
-            yield from _read_bytes(path, doc_id, site, data, cfg)
+
+
+def _read_stream(source: str, doc_id: str, site: str, stream: io.BufferedReader, cfg: InputConfig) -> Iterator[Document | Skip]:
+    kind = cfg.kind if cfg.kind != "auto" else detect_kind(source, stream.peek(4096)[:4096])
+    if kind == "jsonl":
+        yield from _read_jsonl(source, doc_id, stream, cfg)
+        return
+    yield from _read_bytes(source, doc_id, site, _limited_read(stream, cfg.max_bytes), cfg, kind)
 
 
 def _expand(arg: str) -> Iterator[tuple[str, str]]:
@@ -72,13 +83,6 @@ def _expand(arg: str) -> Iterator[tuple[str, str]]:
             yield from _expand(m)
     else:
         raise InputError(f"input {arg!r} does not exist")
-
-
-def _read_file(path: str, max_bytes: int) -> bytes | None:
-    """The file's bytes (decompressed for .gz), or None when larger than max_bytes."""
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        return _limited_read(f, max_bytes)
 
 
 def _limited_read(f: BinaryIO, max_bytes: int) -> bytes | None:
@@ -113,16 +117,13 @@ def detect_kind(name: str, data: bytes) -> str:
     return "text"
 
 
-def _read_bytes(source: str, doc_id: str, site: str, data: bytes | None, cfg: InputConfig) -> Iterator[Document | Skip]:
+def _read_bytes(source: str, doc_id: str, site: str, data: bytes | None, cfg: InputConfig,
+                kind: str) -> Iterator[Document | Skip]:
     if data is None:
         yield _skip(source, "too-large", f"over input.max_bytes={cfg.max_bytes}")
         return
     if not data.strip():
         yield _skip(source, "empty")
-        return
-    kind = cfg.kind if cfg.kind != "auto" else detect_kind(source, data)
-    if kind == "jsonl":
-        yield from _read_jsonl(source, doc_id, data, cfg)
         return
     if kind == "warc":
         yield _skip(source, "unsupported-type", "WARC input is not supported yet")
@@ -141,11 +142,34 @@ def _read_bytes(source: str, doc_id: str, site: str, data: bytes | None, cfg: In
     yield doc
 
 
-def _read_jsonl(source: str, base_id: str, data: bytes, cfg: InputConfig) -> Iterator[Document | Skip]:
-    for lineno, raw in enumerate(io.BytesIO(data), start=1):
+def _lines(stream: BinaryIO, limit: int) -> Iterator[tuple[int, bytes | None]]:
+    """(line number, line) for each line; None for a line longer than `limit`, which is read
+    through in bounded pieces rather than held in memory."""
+    lineno = 0
+    while True:
+        raw = stream.readline(limit + 1)
+        if not raw:
+            return
+        lineno += 1
+        if len(raw) > limit and not raw.endswith(b"\n"):
+            while raw and not raw.endswith(b"\n"):
+                raw = stream.readline(1 << 20)
+            yield lineno, None
+            continue
+        yield lineno, raw
+
+
+def _read_jsonl(source: str, base_id: str, stream: BinaryIO, cfg: InputConfig) -> Iterator[Document | Skip]:
+    empty = True
+    for lineno, raw in _lines(stream, cfg.max_bytes):
+        where = f"{source}:{lineno}"
+        if raw is None:
+            empty = False
+            yield _skip(where, "too-large", f"record over input.max_bytes={cfg.max_bytes}")
+            continue
         if not raw.strip():
             continue
-        where = f"{source}:{lineno}"
+        empty = False
         try:
             record = json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
@@ -176,6 +200,8 @@ def _read_jsonl(source: str, base_id: str, data: bytes, cfg: InputConfig) -> Ite
         if note:
             doc.meta["decoding"] = note
         yield doc
+    if empty:
+        yield _skip(source, "empty")
 
 
 def looks_binary(data: bytes) -> bool:

@@ -64,6 +64,37 @@ class Stats:
         }
 
 
+class Progress:
+    """One line on a terminal, rewritten at most twice a second: documents, MB/s, removals."""
+
+    def __init__(self, stream, every: float = 0.5):
+        import time
+
+        self._stream, self._every, self._clock = stream, every, time.monotonic
+        self._start = self._last = self._clock()
+        self.docs = self.chars = self.removals = 0
+
+    def update(self, result: Result) -> None:
+        self.docs += 1
+        self.chars += len(result.doc.text)
+        self.removals += len(result.removals)
+        now = self._clock()
+        if now - self._last >= self._every:
+            self._last = now
+            self._show(now)
+
+    def _show(self, now: float) -> None:
+        rate = self.chars / 1e6 / max(now - self._start, 1e-9)
+        self._stream.write(f"\r{self.docs} documents, {rate:.2f} MB/s, {self.removals} removals")
+        self._stream.flush()
+
+    def done(self) -> None:
+        if self.docs:
+            self._show(self._clock())
+            self._stream.write("\n")
+            self._stream.flush()
+
+
 def format_report(summary: dict[str, Any]) -> str:
     """A few lines for a terminal: what came in, what went out, and why things were removed."""
     d, c = summary["documents"], summary["characters"]

@@ -102,13 +102,16 @@ def _outputs(out):
     summary = json.loads((out / "summary.json").read_text())
     summary.pop("timings_seconds")
     summary["config"]["run"].pop("workers")
+    assert summary["documents"]["in"] == 5
     return (out / "documents.jsonl").read_bytes(), (out / "removed.jsonl").read_bytes(), summary
 
 
 def test_output_is_byte_identical_across_runs_and_worker_counts(tmp_path):
+    small_batches = tmp_path / "batches.toml"  # several batches, so two workers really run a pool
+    small_batches.write_text("[run]\nbatch_size = 2\n")
     runs = []
     for name, workers in (("a", 1), ("b", 1), ("c", 2)):
-        r = invoke("clean", SAMPLES, "-o", tmp_path / name, "--workers", workers, "-q")
+        r = invoke("clean", SAMPLES, "-o", tmp_path / name, "--workers", workers, "--config", small_batches, "-q")
         assert r.exit_code == 0, r.output
         runs.append(_outputs(tmp_path / name))
     assert runs[0] == runs[1] == runs[2]

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from datasketch import MinHash
 
-from cleaner.dedup.index import BandIndex, band_keys, candidate_probability, choose_bands
+from cleaner.dedup.index import BandTable, band_keys, candidate_probability, choose_bands
 from cleaner.dedup.minhash import MinHasher
 from cleaner.dedup.shingles import char_shingles, hash_words, jaccard, to32, word_hashes, word_shingles, word_spans, words
 
@@ -57,7 +57,7 @@ def test_band_index_returns_items_sharing_a_band():
     hasher = MinHasher(32)
     sig_a = hasher.signature(np.arange(100, dtype=np.uint32))
     sig_b = hasher.signature(np.arange(100, 200, dtype=np.uint32))
-    idx = BandIndex()
+    idx = BandTable()
     idx.add(band_keys(sig_a, 8, 4)[0], 0)
     idx.add(band_keys(sig_b, 8, 4)[0], 1)
     assert idx.query(band_keys(sig_a, 8, 4)[0]) == [0]
@@ -127,3 +127,27 @@ def test_document_bands_give_high_recall_at_the_threshold_and_few_candidates_far
     assert candidate_probability(0.4, d.bands, d.rows) < 0.3
     p = PassageIndex(PassageDedupConfig())
     assert candidate_probability(p.cfg.threshold, p.bands, p.rows) >= 0.9
+
+
+def test_band_table_matches_a_plain_dict_across_flushes_and_merges():
+    from cleaner.dedup.index import BandTable
+
+    rng = np.random.default_rng(7)
+    table = BandTable(cap=5, flush_at=40)
+    plain: dict[int, list[int]] = {}
+    for item in range(300):
+        keys = rng.integers(0, 60, size=4).astype(np.uint64)  # few distinct keys: long buckets
+        table.add(keys, item)
+        for k in keys.tolist():
+            plain.setdefault(k, []).append(item)
+        if item % 37 == 0:
+            probe = rng.integers(0, 70, size=3).astype(np.uint64)
+            expected = sorted({i for k in probe.tolist() for i in plain.get(k, [])[:5]})
+            assert table.query(probe) == expected
+    bulk = BandTable(cap=5)
+    keys = np.array([k for k, items in plain.items() for _ in items], dtype=np.uint64)
+    items = np.array([i for items in plain.values() for i in items], dtype=np.uint32)
+    order = np.argsort(items, kind="stable")
+    bulk.add_many(keys[order], items[order])
+    probe = np.arange(60, dtype=np.uint64)
+    assert bulk.query(probe) == table.query(probe)

@@ -116,3 +116,26 @@ def test_kind_detection():
     assert detect_kind("noext", b'{"text": "a"}\n') == "jsonl"
     assert detect_kind("noext", b"plain words") == "text"
     assert not looks_binary("Ünïcödé text\n".encode("utf-16"))
+
+
+def test_jsonl_streams_past_max_bytes_and_skips_an_oversized_record(tmp_path):
+    records = [json.dumps({"id": f"r{i}", "text": f"Record number {i} with some words."}) for i in range(200)]
+    records[50] = json.dumps({"id": "huge", "text": "x" * 5000})
+    (tmp_path / "big.jsonl").write_text("\n".join(records) + "\n")
+    items = read([tmp_path / "big.jsonl"], max_bytes=1000)  # the file is far over 1000 bytes
+    docs = [i for i in items if isinstance(i, Document)]
+    (skip,) = [i for i in items if isinstance(i, Skip)]
+    assert len(docs) == 199 and skip.reason == "too-large" and skip.source.endswith("big.jsonl:51")
+    assert docs[50].id == "r51"
+
+
+def test_corrupt_gzip_midway_keeps_what_was_read(tmp_path):
+    import random
+
+    rnd = random.Random(0)  # text that does not compress to nothing, so the cut falls deep in the stream
+    lines = [json.dumps({"text": " ".join(rnd.choice("abcdefghij") * 5 for _ in range(40))}) for _ in range(3000)]
+    data = gzip.compress(("\n".join(lines) + "\n").encode())
+    (tmp_path / "cut.jsonl.gz").write_bytes(data[: len(data) // 2])
+    items = read([tmp_path / "cut.jsonl.gz"])
+    docs = [i for i in items if isinstance(i, Document)]
+    assert 100 < len(docs) < 3000 and isinstance(items[-1], Skip) and items[-1].reason == "read-error"

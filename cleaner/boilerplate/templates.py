@@ -29,15 +29,18 @@ def document_keys(text: str, blocks: list[Block], site: str) -> np.ndarray:
 
 
 class TemplateCounter:
-    """Counts, per key, the documents it occurs in; keys in `min_pages` or more are templates."""
+    """Counts, per key, the documents it occurs in; keys in `min_pages` or more are templates.
+    `base` holds counts from earlier runs (a persistent index); `run_counts` is this run's part."""
 
-    def __init__(self, min_pages: int, chunk: int = 1 << 20):
+    def __init__(self, min_pages: int, chunk: int = 1 << 20,
+                 base: tuple[np.ndarray, np.ndarray] | None = None):
         self.min_pages = min_pages
         self._chunk = chunk
         self._pending: list[np.ndarray] = []
         self._pending_size = 0
         self._keys = np.empty(0, dtype=np.uint64)
         self._counts = np.empty(0, dtype=np.int64)
+        self._base = base if base is not None else (np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int64))
 
     def add(self, keys: np.ndarray) -> None:
         self._pending.append(keys)
@@ -55,9 +58,17 @@ class TemplateCounter:
         self._counts = np.bincount(inverse, weights=all_counts).astype(np.int64)
         self._pending, self._pending_size = [], 0
 
+    def run_counts(self) -> tuple[np.ndarray, np.ndarray]:
+        self._merge()
+        return self._keys, self._counts
+
     def templates(self) -> frozenset[int]:
         self._merge()
-        return frozenset(self._keys[self._counts >= self.min_pages].tolist())
+        keys = np.concatenate([self._base[0], self._keys])
+        counts = np.concatenate([self._base[1], self._counts])
+        keys, inverse = np.unique(keys, return_inverse=True)
+        totals = np.bincount(inverse, weights=counts)
+        return frozenset(keys[totals >= self.min_pages].tolist())
 
     def memory_bytes(self) -> int:
         return self._keys.nbytes + self._counts.nbytes + 8 * self._pending_size

@@ -10,13 +10,16 @@ then rejected by the exact check (a cheap one: the shingle sets are at hand).
 from __future__ import annotations
 
 import hashlib
+import sys
+from array import array
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..config import DocumentDedupConfig
-from .index import BandIndex, band_keys, choose_bands
+from .index import BandTable, band_keys, choose_bands
 from .minhash import MinHasher
+from .store import FileStore
 from .shingles import batch_word_hashes, batch_word_shingles, char_shingles, jaccard, to32
 
 # Recall wanted at the threshold when choosing bands x rows.
@@ -25,10 +28,12 @@ _RECALL_AT_THRESHOLD = 0.999
 
 @dataclass
 class DocFingerprint:
-    exact: bytes  # digest of the normalised word sequence
-    shingles: np.ndarray  # sorted unique uint64
-    signature: np.ndarray  # uint32[num_perm]
-    keys: np.ndarray  # uint64[bands]: LSH band keys of the signature
+    """What the corpus-wide stage needs of a document (the MinHash signature itself is only
+    needed for its band keys, so it stays in the worker)."""
+
+    exact: int  # 64-bit digest of the normalised word sequence
+    shingles: np.ndarray  # sorted unique 48-bit shingle hashes
+    keys: np.ndarray  # uint64[bands]: LSH band keys of the MinHash signature
 
 
 @dataclass(frozen=True)
@@ -41,17 +46,20 @@ class DocMatch:
 
 
 class DocumentIndex:
-    """Fingerprints of the documents seen so far, and the union-find of their clusters."""
+    """What the corpus-wide document stage keeps per document seen: its band keys (in a compact
+    band table), a 64-bit digest of its words, its id, length and cluster parent; its shingle
+    set goes to the store and is read back only to verify a candidate."""
 
-    def __init__(self, cfg: DocumentDedupConfig):
+    def __init__(self, cfg: DocumentDedupConfig, store=None):
         self.cfg = cfg
         self.hasher = MinHasher(cfg.num_perm, cfg.seed)
         self.bands, self.rows = choose_bands(cfg.threshold, cfg.num_perm, _RECALL_AT_THRESHOLD)
-        self._lsh = BandIndex()
-        self._exact: dict[bytes, int] = {}
-        self._docs: list[tuple[str, int]] = []  # (doc_id, text length)
-        self._shingles: list[np.ndarray] = []
-        self._parent: list[int] = []
+        self._store = store
+        self._lsh = BandTable()
+        self._exact = BandTable(cap=1)
+        self._ids: list[str] = []
+        self._lengths = array("q")
+        self._parent = array("q")
 
     def fingerprint(self, text: str, digits: bool = True) -> DocFingerprint:
         """Pure per-document work (runs in workers)."""
@@ -66,37 +74,66 @@ class DocumentIndex:
             shingles = [char_shingles(t, self.cfg.ngram, digits) for t in texts]
         signatures = self.hasher.signatures([to32(s) for s in shingles])
         keys = band_keys(signatures, self.bands, self.rows)
-        return [DocFingerprint(hashlib.blake2b(h.tobytes(), digest_size=16).digest(), s, sig, k)
-                for h, s, sig, k in zip(hashes, shingles, signatures, keys)]
+        return [DocFingerprint(_digest(h), s, k) for h, s, k in zip(hashes, shingles, keys)]
 
     def check_and_add(self, doc_id: str, length: int, fp: DocFingerprint) -> DocMatch | None:
         """The earlier document this one duplicates (None if new). Either way it is indexed,
         so a later copy of a dropped copy still finds its cluster."""
-        item = len(self._docs)
+        item = len(self._ids)
         match = self._match(fp)
-        self._docs.append((doc_id, length))
-        self._shingles.append(fp.shingles)
-        self._parent.append(item if match is None else self._root(match.item))
-        self._exact.setdefault(fp.exact, item)
-        self._lsh.add(fp.keys, item)
+        self.add(doc_id, length, fp, item if match is None else self._root(match.item))
         return match
+
+    @property
+    def store(self):
+        if self._store is None:  # created on first use: workers only fingerprint
+            self._store = FileStore()
+        return self._store
+
+    def add(self, doc_id: str, length: int, fp: DocFingerprint, parent: int) -> None:
+        item = self._remember(doc_id, length, parent)
+        self._exact.add(np.array([fp.exact], dtype=np.uint64), item)
+        self._lsh.add(fp.keys, item)
+        record = self.store.put(fp.shingles.tobytes(), doc_id=doc_id, length=length, parent=parent,
+                                exact=_signed(fp.exact), keys=fp.keys.tobytes())
+        assert record == item, "the document store is out of step with the index"
+
+    def _remember(self, doc_id: str, length: int, parent: int) -> int:
+        self._ids.append(doc_id)
+        self._lengths.append(length)
+        self._parent.append(parent)
+        return len(self._ids) - 1
+
+    def load(self, rows) -> None:
+        """Rebuild from stored rows (item, doc_id, length, parent, exact, keys), in item order."""
+        exact, keys = [], []
+        for item, doc_id, length, parent, digest, band_keys_blob in rows:
+            assert item == self._remember(doc_id, length, parent)
+            exact.append(digest + (1 << 64) if digest < 0 else digest)
+            keys.append(np.frombuffer(band_keys_blob, dtype=np.uint64))
+        if keys:
+            items = np.arange(len(keys), dtype=np.uint32)
+            self._exact.add_many(np.array(exact, dtype=np.uint64), items)
+            self._lsh.add_many(np.concatenate(keys), np.repeat(items, [len(k) for k in keys]))
 
     def _match(self, fp: DocFingerprint) -> DocMatch | None:
         if len(fp.shingles) == 0:
             return None
-        hit = self._exact.get(fp.exact)
-        if hit is not None:
-            return self._describe(hit, True, 1.0)
+        same = self._exact.query(np.array([fp.exact], dtype=np.uint64))
+        if same:
+            return self._describe(same[0], True, 1.0)
         best: tuple[float, int] | None = None
         for cand in self._lsh.query(fp.keys):
-            sim = jaccard(fp.shingles, self._shingles[cand])
+            sim = jaccard(fp.shingles, self.shingles(cand))
             if sim >= self.cfg.threshold and (best is None or sim > best[0]):
                 best = (sim, cand)
         return None if best is None else self._describe(best[1], False, best[0])
 
+    def shingles(self, item: int) -> np.ndarray:
+        return np.frombuffer(self.store.get(item), dtype=np.uint64)
+
     def _describe(self, item: int, exact: bool, sim: float) -> DocMatch:
-        doc_id, length = self._docs[item]
-        return DocMatch(item, doc_id, length, exact, sim)
+        return DocMatch(item, self._ids[item], self._lengths[item], exact, sim)
 
     def _root(self, item: int) -> int:
         while self._parent[item] != item:
@@ -106,7 +143,22 @@ class DocumentIndex:
 
     def cluster_of(self, item: int) -> str:
         """The id of the first document of the item's cluster."""
-        return self._docs[self._root(item)][0]
+        return self._ids[self._root(item)]
+
+    def memory_bytes(self) -> int:
+        """Memory held per document seen: band tables, ids, lengths, parents, store offsets."""
+        ids = sum(sys.getsizeof(i) + 8 for i in self._ids)
+        return (self._lsh.memory_bytes() + self._exact.memory_bytes() + ids + self._lengths.itemsize * len(self._lengths)
+                + self._parent.itemsize * len(self._parent) + self.store.memory_bytes())
 
     def __len__(self) -> int:
-        return len(self._docs)
+        return len(self._ids)
+
+
+def _signed(k: int) -> int:
+    return k - (1 << 64) if k >= 1 << 63 else k
+
+
+def _digest(hashes: np.ndarray) -> int:
+    """64-bit digest of a normalised word sequence (an exact copy has the same)."""
+    return int.from_bytes(hashlib.blake2b(hashes.tobytes(), digest_size=8).digest(), "little")

@@ -22,6 +22,8 @@ never duplicates. The first occurrence is kept: only kept text is ever a source.
 """
 from __future__ import annotations
 
+import sys
+from array import array
 from collections import Counter
 from dataclasses import dataclass
 from difflib import SequenceMatcher
@@ -31,8 +33,9 @@ import numpy as np
 from ..config import PassageDedupConfig
 from ..model import Block, Removal, Span
 from ..segment import removal_spans, split_sentences
-from .index import BandIndex, band_keys, choose_bands
+from .index import BandTable, band_keys, choose_bands
 from .minhash import MinHasher
+from .store import FileStore
 from .shingles import hash_words, ngram_hashes, to32, word_spans, words
 
 STAGE = "passage-dedup"
@@ -101,18 +104,6 @@ def _join_short(pieces: list[tuple[int, int, list[str]]], min_words: int) -> lis
     return groups
 
 
-@dataclass
-class _Item:
-    doc_seq: int
-    doc_id: str
-    unit: int
-    start: int
-    end: int
-    hashes: np.ndarray
-    shingles: np.ndarray
-    alive: bool = True
-
-
 @dataclass(frozen=True)
 class Verdict:
     source: Span  # the earlier passage this unit copies
@@ -120,14 +111,22 @@ class Verdict:
 
 
 class PassageIndex:
-    """Units kept so far, indexed by LSH band keys of their shingle-set MinHash."""
+    """Passages kept so far: LSH band keys of their shingle-set MinHash in a compact band table,
+    a few numbers each in arrays, and their word hashes and shingles in the store (read back to
+    verify a candidate)."""
 
-    def __init__(self, cfg: PassageDedupConfig):
+    def __init__(self, cfg: PassageDedupConfig, store=None):
         self.cfg = cfg
         self.hasher = MinHasher(cfg.num_perm, cfg.seed)
         self.bands, self.rows = choose_bands(cfg.threshold, cfg.num_perm, _RECALL_AT_THRESHOLD)
-        self._lsh = BandIndex()
-        self._items: list[_Item] = []
+        self._store = store
+        self._lsh = BandTable()
+        self._doc_seq = array("q")
+        self._unit = array("q")
+        self._start = array("q")
+        self._end = array("q")
+        self._alive = bytearray()
+        self._doc_ids: dict[int, str] = {}
 
     def window_keys(self, docs_units: list[list[Unit]]) -> list[np.ndarray]:
         """Per document, the LSH band keys of every window: shape (units, max_window, bands), where
@@ -158,22 +157,30 @@ class PassageIndex:
     def find(self, doc_seq: int, doc_id: str, units: list[Unit], keys: np.ndarray) -> tuple[list[Verdict | None], list[int]]:
         """A verdict per unit (None: not a copy), and the index items added for the units.
 
-        Units are added as they are passed, so a later part of the same document can match an
-        earlier part; call `retire` with the items whose text ended up removed.
+        Earlier documents are looked up in one batch; earlier units of this document in a local
+        table, so a later part of the document can match an earlier part. The units are indexed
+        when the document is done; call `retire` with the items whose text ended up removed.
         """
         cfg = self.cfg
-        n = len(units)
+        n, width = len(units), cfg.max_window
         offsets = np.concatenate([[0], np.cumsum([len(u.hashes) for u in units])]).astype(np.int64)
+        # Which words are copied, and from where: an index item (>= 0), or unit j of this
+        # document (-2 - j); -1 where nothing was found.
         covered = np.full(int(offsets[-1]), -1, dtype=np.int64)
-        items = [-1] * n
+        indexable = np.array([len(u.hashes) >= cfg.min_words and len(u.shingles) > 0 for u in units], dtype=bool)
+        rows = keys.reshape(-1, self.bands)
+        earlier = self._lsh.query_rows(rows) if n else []
+        # Earlier units of this document sharing a band with each window (band keys of different
+        # bands never collide, so equal keys mean a shared band).
+        shared = (rows[:, None, :] == keys[:, 0][None, :, :]).any(axis=2) & indexable[None, :] if n else None
         for k in range(n):
-            for w in range(1, cfg.max_window + 1):
+            for w in range(1, width + 1):
                 lo = k - w + 1
                 if lo < 0 or offsets[k + 1] - offsets[lo] < cfg.min_words:
                     continue
-                candidates = [c for c in self._lsh.query(keys[k, w - 1]) if self._items[c].alive
-                              and not (self._items[c].doc_seq == doc_seq and self._items[c].unit >= lo)]
-                if not candidates:
+                sources = sorted(c for c in earlier[k * width + w - 1] if self._alive[c])
+                sources += [-2 - j for j in np.flatnonzero(shared[k * width + w - 1, :lo]).tolist()]
+                if not sources:
                     continue
                 if w == 1:
                     shingles, window = units[k].shingles, units[k].hashes
@@ -182,55 +189,108 @@ class PassageIndex:
                     window = np.concatenate([u.hashes for u in units[lo:k + 1]])
                 if len(shingles) == 0:
                     continue
-                for cand in candidates:
-                    self._align(window, shingles, cand, covered[offsets[lo]:offsets[k + 1]])
-            u = units[k]
-            if len(u.hashes) >= cfg.min_words and len(u.shingles):
-                items[k] = len(self._items)
-                self._items.append(_Item(doc_seq, doc_id, k, u.start, u.end, u.hashes, u.shingles))
-                self._lsh.add(keys[k, 0], items[k])
-        return self._verdicts(units, offsets, covered, items), items
+                for source in sources:
+                    hashes, source_shingles = self.payload(source) if source >= 0 else (
+                        units[-2 - source].hashes, units[-2 - source].shingles)
+                    self._align(window, shingles, hashes, source_shingles, source, covered[offsets[lo]:offsets[k + 1]])
+        items = [self.add(doc_seq, doc_id, k, u.start, u.end, u.hashes, u.shingles, keys[k, 0]) if indexable[k] else -1
+                 for k, u in enumerate(units)]
+        added = [i for i in items if i >= 0]
+        self._lsh.add_rows(keys[indexable, 0], added)
+        return self._verdicts(doc_id, units, offsets, covered), items
 
-    def _align(self, window: np.ndarray, shingles: np.ndarray, cand: int, covered: np.ndarray) -> None:
-        """Mark the window's words that are copied from candidate `cand` (a view into `covered`)."""
-        item = self._items[cand]
-        inter = len(np.intersect1d(shingles, item.shingles, assume_unique=True))
-        if inter < 0.4 * min(len(shingles), len(item.shingles)):
+    @property
+    def store(self):
+        if self._store is None:  # created on first use: workers only fingerprint
+            self._store = FileStore()
+        return self._store
+
+    def add(self, doc_seq: int, doc_id: str, unit: int, start: int, end: int, hashes: np.ndarray,
+            shingles: np.ndarray, keys: np.ndarray, alive: bool = True) -> int:
+        """Record a passage (its band keys go in the table with `BandTable.add_rows`); returns its item."""
+        item = self._remember(doc_seq, doc_id, unit, start, end, alive)
+        record = self.store.put(_pack(hashes, shingles), doc_seq=doc_seq, doc_id=doc_id, unit=unit, start=start,
+                                end=end, alive=int(alive), keys=keys.tobytes())
+        assert record == item, "the passage store is out of step with the index"
+        return item
+
+    def _remember(self, doc_seq: int, doc_id: str, unit: int, start: int, end: int, alive: bool) -> int:
+        self._doc_seq.append(doc_seq)
+        self._unit.append(unit)
+        self._start.append(start)
+        self._end.append(end)
+        self._alive.append(alive)
+        self._doc_ids[doc_seq] = doc_id
+        return len(self._alive) - 1
+
+    def load(self, rows) -> None:
+        """Rebuild from stored rows (item, doc_seq, doc_id, unit, start, end, alive, keys), in item order."""
+        keys = []
+        for item, doc_seq, doc_id, unit, start, end, alive, band_keys_blob in rows:
+            assert item == self._remember(doc_seq, doc_id, unit, start, end, alive)
+            keys.append(np.frombuffer(band_keys_blob, dtype=np.uint64))
+        if keys:
+            items = np.arange(len(keys), dtype=np.uint32)
+            self._lsh.add_many(np.concatenate(keys), np.repeat(items, [len(k) for k in keys]))
+
+    def payload(self, item: int) -> tuple[np.ndarray, np.ndarray]:
+        """The word hashes and shingles of an indexed passage."""
+        data = np.frombuffer(self.store.get(item), dtype=np.uint32)
+        n = int(data[0])
+        return data[1:1 + n], data[1 + n:]
+
+    def _align(self, window: np.ndarray, shingles: np.ndarray, hashes: np.ndarray, source_shingles: np.ndarray,
+               source: int, covered: np.ndarray) -> None:
+        """Mark the window's words copied from `source` (word hashes `hashes`) in `covered` (a view)."""
+        inter = len(np.intersect1d(shingles, source_shingles, assume_unique=True))
+        if inter < 0.4 * min(len(shingles), len(source_shingles)):
             return
-        matcher = SequenceMatcher(None, window.tolist(), item.hashes.tolist(), autojunk=False)
+        matcher = SequenceMatcher(None, window.tolist(), hashes.tolist(), autojunk=False)
         runs = [m for m in matcher.get_matching_blocks() if m.size >= MIN_ALIGNED_RUN]
         if sum(m.size for m in runs) < self.cfg.min_words:
             return
         for m in runs:
             seg = covered[m.a:m.a + m.size]
-            seg[seg < 0] = cand
+            seg[seg == -1] = source
 
-    def _verdicts(self, units, offsets, covered, items) -> list[Verdict | None]:
+    def _verdicts(self, doc_id: str, units: list[Unit], offsets, covered) -> list[Verdict | None]:
         verdicts: list[Verdict | None] = []
-        redirect: dict[int, int] = {}  # a unit of this document that is itself a copy -> its source
-        for k, u in enumerate(units):
+        for k in range(len(units)):
             seg = covered[offsets[k]:offsets[k + 1]]
-            hit = seg[seg >= 0]
+            hit = seg[seg != -1]
             coverage = len(hit) / len(seg) if len(seg) else 0.0
             if coverage < self.cfg.min_coverage or len(hit) == 0:
                 verdicts.append(None)
                 continue
             source = Counter(hit.tolist()).most_common(1)[0][0]
-            source = redirect.get(source, source)
-            if items[k] >= 0:
-                redirect[items[k]] = source
-            s = self._items[source]
-            verdicts.append(Verdict(Span(s.doc_id, s.start, s.end), coverage))
+            if source >= 0:
+                span = Span(self._doc_ids[self._doc_seq[source]], self._start[source], self._end[source])
+            else:  # an earlier unit of this document; if that is itself a copy, point at its source
+                j = -2 - source
+                span = verdicts[j].source if verdicts[j] is not None else Span(doc_id, units[j].start, units[j].end)
+            verdicts.append(Verdict(span, coverage))
         return verdicts
 
     def retire(self, items: list[int]) -> None:
         """Items whose text was removed stop being sources: only kept text is a first occurrence."""
+        items = [i for i in items if i >= 0]
         for i in items:
-            if i >= 0:
-                self._items[i].alive = False
+            self._alive[i] = 0
+        if items:
+            self.store.retire(items)
+
+    def memory_bytes(self) -> int:
+        arrays = sum(a.itemsize * len(a) for a in (self._doc_seq, self._unit, self._start, self._end))
+        ids = sum(sys.getsizeof(v) + 100 for v in self._doc_ids.values())  # ~100 bytes a dict entry
+        return self._lsh.memory_bytes() + arrays + len(self._alive) + ids + self.store.memory_bytes()
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self._alive)
+
+
+def _pack(hashes: np.ndarray, shingles: np.ndarray) -> bytes:
+    return np.concatenate([np.array([len(hashes)], dtype=np.uint32), hashes.astype(np.uint32),
+                           shingles.astype(np.uint32)]).tobytes()
 
 
 def passage_removals(doc_id: str, text: str, blocks: list[Block], units: list[Unit],
