@@ -64,11 +64,15 @@ def main() -> None:
 @click.option("--no-passages", is_flag=True, help="Remove duplicate documents but not passages.")
 @click.option("--no-boilerplate", is_flag=True, help="Keep boilerplate.")
 @click.option("--workers", type=int, help="Processes for per-document work [0: one per core].")
+@click.option("--engine", type=click.Choice(["local", "ray"]),
+              help="local: a process pool [default]; ray: Ray Data (pip install 'cleaner[ray]').")
+@click.option("--ray-address", help="A Ray cluster to join (default: start Ray on this machine).")
 @click.option("--index", "index_path", type=click.Path(dir_okay=False),
               help="SQLite index kept across runs: drop what earlier runs kept, and add what this run keeps.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 def clean(inputs, output, fmt, config_file, kind, text_field, html_field, id_field, doc_threshold,
-          passage_min_words, passage_coverage, no_dedup, no_passages, no_boilerplate, workers, index_path, quiet):
+          passage_min_words, passage_coverage, no_dedup, no_passages, no_boilerplate, workers, engine, ray_address,
+          index_path, quiet):
     """Clean INPUTS (files, folders, globs, or - for stdin) into the OUTPUT folder.
 
     Writes documents.jsonl (or .txt files), removed.jsonl (every removed span, its reason and,
@@ -89,7 +93,7 @@ def clean(inputs, output, fmt, config_file, kind, text_field, html_field, id_fie
         "dedup.passages.min_words": passage_min_words, "dedup.passages.min_coverage": passage_coverage,
         "dedup.enabled": False if no_dedup else None, "dedup.passages.enabled": False if no_passages else None,
         "boilerplate.enabled": False if no_boilerplate else None, "run.workers": workers,
-        "run.index": index_path,
+        "run.index": index_path, "run.engine": engine, "run.ray_address": ray_address,
     }
     progress = Progress(sys.stderr) if not quiet and sys.stderr.isatty() else None
     try:

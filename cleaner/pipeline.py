@@ -232,6 +232,11 @@ class Cleaner:
         self._seq = 0
         self._templates_counted: TemplateCounter | None = None
         self._complete = False
+        self._ray = None
+        if self.config.run.engine == "ray":
+            from .ray_engine import RayMapper
+
+            self._ray = RayMapper(self.config)
         if self._db is not None:
             if self.doc_index is not None:
                 self.doc_index.load(self._db.document_rows())
@@ -252,6 +257,9 @@ class Cleaner:
         for index in (self.doc_index, self.passage_index):
             if index is not None and index._store is not None:
                 index.store.close()
+        if self._ray is not None:
+            self._ray.close()
+            self._ray = None
 
     def __enter__(self) -> "Cleaner":
         return self
@@ -308,11 +316,33 @@ class Cleaner:
         return templates
 
     def _second_pass(self, items: Iterable[Document | Skip], templates: frozenset[int] | None) -> Iterator[Result]:
-        for prepared in self._map("prepare", items, templates):
-            if isinstance(prepared, Skip):
-                self.stats.add_skip(prepared)
+        prepared = self._map("prepare", items, templates)
+        if self._ray is None:  # one document at a time
+            for p in prepared:
+                yield from self._emit([p], None)
+            return
+        for chunk in _batched(prepared, self._ray_chunk()):  # document stage for a chunk at once
+            docs = [p for p in chunk if isinstance(p, Prepared)]
+            t = time.perf_counter()
+            matches = None
+            if self.doc_index is not None:
+                with_fp = [p for p in docs if p.fingerprint is not None]
+                found = self.doc_index.check_batch([(p.doc.id, len(p.doc.text), p.fingerprint) for p in with_fp])
+                matches = {id(p): m for p, m in zip(with_fp, found)}
+            self.stats.add_time("document-dedup", time.perf_counter() - t)
+            yield from self._emit(chunk, matches)
+
+    def _ray_chunk(self) -> int:
+        from .ray_engine import CHUNK
+
+        return CHUNK
+
+    def _emit(self, items: list, matches: dict | None) -> Iterator[Result]:
+        for p in items:
+            if isinstance(p, Skip):
+                self.stats.add_skip(p)
                 continue
-            result = self._finish(prepared)
+            result = self._finish(p, matches)
             self.stats.add_result(result)
             yield result
 
@@ -331,6 +361,9 @@ class Cleaner:
     def _map(self, method: str, items: Iterable[Document | Skip], templates: frozenset[int] | None) -> Iterator:
         """Preparer.<method> over the items, in order, in a process pool when workers > 1 (and
         there is more than one batch: a small input is not worth starting processes for)."""
+        if self._ray is not None:
+            yield from self._ray.map(method, items, templates)
+            return
         workers = self.config.resolved_workers()
         batches = _batched(items, self.config.run.batch_size)
         first = next(batches, None)
@@ -352,7 +385,9 @@ class Cleaner:
             while pending:
                 yield from pending.popleft().get()
 
-    def _finish(self, p: Prepared) -> Result:
+    def _finish(self, p: Prepared, matches: dict | None = None) -> Result:
+        """The corpus-wide stages for one document; `matches` holds document-stage decisions
+        already taken for a whole chunk (Ray engine), else they are taken here."""
         doc = p.doc
         for stage, seconds in p.timings.items():
             self.stats.add_time(stage, seconds)
@@ -360,8 +395,11 @@ class Cleaner:
         self._seq += 1
         t = time.perf_counter()
         if p.fingerprint is not None and self.doc_index is not None:
-            match = self.doc_index.check_and_add(doc.id, len(doc.text), p.fingerprint)
-            self.stats.add_time("document-dedup", time.perf_counter() - t)
+            if matches is not None:
+                match = matches[id(p)]
+            else:
+                match = self.doc_index.check_and_add(doc.id, len(doc.text), p.fingerprint)
+                self.stats.add_time("document-dedup", time.perf_counter() - t)
             if match is not None:
                 reason = "duplicate:exact-document" if match.exact else "duplicate:near-document"
                 whole = Removal(doc.id, 0, len(doc.text), doc.text, "document-dedup", reason,

@@ -130,3 +130,32 @@ def test_clusters_by_union_find_keep_the_first_document():
     assert matches[1].doc_id == "d0"
     assert matches[2] is not None
     assert [index.cluster_of(i) for i in range(4)] == ["d0", "d0", "d0", "d3"]
+
+
+def test_batch_grouping_decides_exactly_as_one_document_at_a_time():
+    import random
+
+    from cleaner.config import DocumentDedupConfig
+    from cleaner.dedup.documents import DocumentIndex
+
+    rnd = random.Random(3)
+    words = " ".join(article_paragraphs()).split()
+    texts = []
+    for i in range(120):  # originals, exact copies, light and heavy edits, some empty
+        if texts and rnd.random() < 0.5:
+            base = rnd.choice(texts).split()
+            rate = rnd.choice([0.0, 0.01, 0.03, 0.1])
+            texts.append(" ".join(rnd.choice(words) if rnd.random() < rate else w for w in base))
+        else:
+            texts.append(" ".join(rnd.choices(words, k=rnd.randint(0, 300))))
+    cfg = DocumentDedupConfig()
+    one, batched = DocumentIndex(cfg), DocumentIndex(cfg)
+    one._lsh.cap = batched._lsh.cap = 4  # small buckets, so the cap is exercised too
+    fps = one.fingerprints(texts)
+    expected = [one.check_and_add(f"d{i}", len(t), fp) for i, (t, fp) in enumerate(zip(texts, fps))]
+    got = []
+    for start in range(0, len(texts), 17):
+        got += batched.check_batch([(f"d{i}", len(texts[i]), fps[i]) for i in range(start, min(start + 17, len(texts)))])
+    assert got == expected
+    assert sum(m is not None for m in got) > 20
+    assert [batched.cluster_of(i) for i in range(len(texts))] == [one.cluster_of(i) for i in range(len(texts))]

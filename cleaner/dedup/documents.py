@@ -90,6 +90,61 @@ class DocumentIndex:
             self._store = FileStore()
         return self._store
 
+    def check_batch(self, docs: list[tuple[str, int, DocFingerprint]]) -> list[DocMatch | None]:
+        """`check_and_add` for a batch of documents at once, by band-key grouping: candidates
+        from earlier batches come from the band table, candidates inside the batch from sorting
+        the batch's band keys; every candidate is verified; clusters by union-find. Decides
+        exactly as calling `check_and_add` on each in turn (the same buckets, capped alike)."""
+        n, base = len(docs), len(self._ids)
+        if n == 0:
+            return []
+        keys = np.stack([fp.keys for _, _, fp in docs])
+        earlier = self._lsh.query_rows(keys)
+        room = self._lsh.cap - self._lsh.bucket_sizes(keys.ravel()).reshape(keys.shape)
+        inside: list[set[int]] = [set() for _ in range(n)]
+        flat, owner = keys.ravel(), np.repeat(np.arange(n), keys.shape[1])
+        order = np.lexsort((owner, flat))
+        flat, owner, room = flat[order], owner[order], room.ravel()[order]
+        starts = np.flatnonzero(np.concatenate([[True], flat[1:] != flat[:-1]]))
+        ends = np.concatenate([starts[1:], [len(flat)]])
+        for a, b in zip(starts.tolist(), ends.tolist()):
+            if b - a < 2:
+                continue
+            members = owner[a:b].tolist()
+            visible = members[:max(0, int(room[a]))]  # the batch's share of the bucket
+            for r, j in enumerate(members[1:], start=1):
+                inside[j].update(base + i for i in visible[:r])
+        first_digest: dict[int, int] = {}
+        matches: list[DocMatch | None] = []
+        for j, (doc_id, length, fp) in enumerate(docs):
+            match = None
+            if len(fp.shingles):
+                same = self._exact.query(np.array([fp.exact], dtype=np.uint64)) or (
+                    [first_digest[fp.exact]] if fp.exact in first_digest else [])
+                if same:
+                    match = self._describe_any(same[0], docs, base, True, 1.0)
+                else:
+                    best = None
+                    for cand in sorted(earlier[j] | inside[j]):
+                        other = self.shingles(cand) if cand < base else docs[cand - base][2].shingles
+                        sim = jaccard(fp.shingles, other)
+                        if sim >= self.cfg.threshold and (best is None or sim > best[0]):
+                            best = (sim, cand)
+                    if best is not None:
+                        match = self._describe_any(best[1], docs, base, False, best[0])
+            first_digest.setdefault(fp.exact, base + j)
+            matches.append(match)
+        for j, ((doc_id, length, fp), match) in enumerate(zip(docs, matches)):
+            self.add(doc_id, length, fp, base + j if match is None else self._root(match.item))
+        return matches
+
+    def _describe_any(self, item: int, docs, base: int, exact: bool, sim: float) -> DocMatch:
+        """A match with an indexed document or one earlier in the batch being checked."""
+        if item < base:
+            return self._describe(item, exact, sim)
+        doc_id, length, _ = docs[item - base]
+        return DocMatch(item, doc_id, length, exact, sim)
+
     def add(self, doc_id: str, length: int, fp: DocFingerprint, parent: int) -> None:
         item = self._remember(doc_id, length, parent)
         self._exact.add(np.array([fp.exact], dtype=np.uint64), item)

@@ -130,6 +130,14 @@ class BandTable:
                         found[j // width].update(bucket[:cap - have])
         return found
 
+    def bucket_sizes(self, keys: np.ndarray) -> np.ndarray:
+        """How many items each key's bucket holds now (at most `cap`)."""
+        lo = np.searchsorted(self._keys, keys, "left")
+        hi = np.searchsorted(self._keys, keys, "right")
+        recent = np.fromiter((len(b) if b else 0 for b in map(self._recent.get, keys.tolist())), dtype=np.int64,
+                             count=len(keys))
+        return np.minimum(hi - lo + recent, self.cap)
+
     def memory_bytes(self) -> int:
         """Bytes held by the sorted run (the recent dict, at most an eighth of it, not counted)."""
         return self._keys.nbytes + self._items.nbytes
