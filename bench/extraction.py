@@ -163,7 +163,7 @@ def evaluate(folder: Path, pages: str = "all", systems=SYSTEMS) -> list[dict]:
 
 
 def print_table(rows: list[dict]) -> None:
-    print(f"| system | input | pages | F1 | precision | recall | pages/s | time / trafilatura |")
+    print("| system | input | pages | F1 | precision | recall | pages/s | time / trafilatura |")
     print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         ratio = f"{r['time_vs_trafilatura']:.2f}x" if r["time_vs_trafilatura"] else "-"

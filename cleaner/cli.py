@@ -98,7 +98,7 @@ def clean(inputs, output, fmt, config_file, kind, text_field, html_field, id_fie
     progress = Progress(sys.stderr) if not quiet and sys.stderr.isatty() else None
     try:
         config = Config.load(config_file).with_overrides(overrides)
-        summary = run(list(inputs), output, config, fmt, on_result=progress.update if progress else None)
+        summary = run(list(inputs), output, config, fmt, progress=progress)
     except (ConfigError, InputError, IndexBusy, IndexMismatch) as e:
         raise UsageProblem(str(e)) from None
     except OSError as e:

@@ -1,25 +1,27 @@
 """The stages composed in one visible place.
 
-    read -> extract (per document, in parallel) -> [site-template counts, pass 1]
-         -> prepare (per document, in parallel: segment, boilerplate, fingerprints)
-         -> document dedup -> passage dedup (corpus-wide, in input order, on fingerprints)
-         -> results (kept text + removals) -> writer
+    read -> [pass 1, when site templates are on: extract, line keys -> spool; count the keys]
+         -> pass 2: prepare (per document, in workers: extract, segment, boilerplate, fingerprints)
+                    -> document dedup, in input order -> file passage band keys -> spool
+         -> group passage band keys (per partition, in workers) -> candidate pairs
+         -> pass 3: align windows with candidates (per document, in workers)
+                    -> decide passages, in input order -> results -> writer
 
-Per-document work is a pure function of the document, the config (and the template counts), so
-it runs in a process pool; the corpus-wide stages run in the main process in input order, which
-makes the output independent of the number of workers. When site templates are on, pass 1
-extracts every document once, counts its line keys and spools it to a temporary file; pass 2
-reads the spool, so HTML is parsed once and stdin needs no second reading.
+Per-document and per-partition work is a pure function of its input and the config (and the
+template lines), so it runs in a process pool (or on Ray); the corpus-wide decisions run in the
+main process in input order, on fingerprints only, which makes the output independent of the
+number of workers. Documents wait between passes in spools on disk, so memory holds per
+document only what the document stage keeps (about 330 bytes) and a byte per indexed passage.
+Without the passage stage, results stream out of pass 2.
 """
 from __future__ import annotations
 
 import itertools
 import logging
 import multiprocessing
-import pickle
-import tempfile
 import time
 from collections import deque
+from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -28,43 +30,60 @@ import numpy as np
 
 from .boilerplate import boilerplate_removals
 from .boilerplate.language import language_of, stopwords
-from .boilerplate.templates import TemplateCounter, document_keys, template_flags
+from .boilerplate.templates import TemplateCounter, count_lines, document_keys, template_flags
 from .config import Config
 from .dedup.documents import DocFingerprint, DocumentIndex
-from .dedup.passages import PassageIndex, Unit, passage_removals, passage_units
+from .dedup.passages import (WINDOW_BITS, PassageFingerprinter, PassageIndex, PassageKeys, Unit,
+                             align_windows, group_partitions, pack_units, passage_removals, passage_units,
+                             passage_verdicts, unpack_units)
 from .dedup.store import IndexDatabase
 from .extract import extract
 from .model import Block, Document, Removal, Result, Skip, Span, kept_text
 from .readers import iter_inputs
 from .report import Stats
 from .segment import split_blocks
+from .spill import CompactPickle, Partitions, Spool
 from .writers import OutputWriter
 
 log = logging.getLogger(__name__)
 
+DECIDE_WINDOW = 256  # documents of pass 3 handed to the workers at a time
+
 
 @dataclass
-class Prepared:
-    """Everything the corpus-wide stages need from one document (kept small: it crosses from a
-    worker to the main process; blocks are recomputed there when needed)."""
+class Prepared(CompactPickle):
+    """Everything the corpus-wide stages need from one document (it crosses from a worker to
+    the main process and waits in a spool; blocks are recomputed when needed)."""
 
     doc: Document
     removals: list[Removal]  # boilerplate
     fingerprint: DocFingerprint | None
-    units: list[Unit]
-    window_keys: np.ndarray | None  # passage LSH keys, see PassageIndex.window_keys
+    units: list[Unit] | bytes  # packed (`pack_units`) once the worker is done
+    passage_keys: PassageKeys | None
     timings: dict[str, float] = field(default_factory=dict)
 
 
-class Preparer:
-    """Per-document work: extraction, segmentation, boilerplate, fingerprints."""
+@dataclass
+class Pending(CompactPickle):
+    """A document waiting in the spool for its passage decisions."""
+
+    doc: Document
+    removals: list[Removal]  # boilerplate
+    units: bytes  # packed (`pack_units`): unpacked only for a document with candidates
+    same_doc: dict[int, list[int]]  # window code -> earlier units of this document sharing a band key
+    ordinal: int  # in the passage stage of this call (-1: nothing indexed)
+    items: np.ndarray | None  # each unit's passage item (-1: not indexed)
+
+
+class Worker:
+    """The per-document and per-partition work (one per process)."""
 
     def __init__(self, config: Config, templates: frozenset[int] | None = None):
         self.config = config
         self.templates = templates
         d = config.dedup
         self.doc_index = DocumentIndex(d.documents) if d.enabled and d.documents.enabled else None
-        self.passage_index = PassageIndex(d.passages) if d.enabled and d.passages.enabled else None
+        self.passages = PassageFingerprinter(d.passages) if d.enabled and d.passages.enabled else None
 
     def _guarded(self, doc: Document, work):
         try:
@@ -104,6 +123,9 @@ class Preparer:
         except Exception:  # find the document that fails; the others go on
             out = [p if not isinstance(p, Prepared) else self._guarded(p.doc, lambda _: self._fingerprint([p]) or p)
                    for p in out]
+        for p in out:
+            if isinstance(p, Prepared):
+                p.units = pack_units(p.units)
         return out
 
     def _fingerprint(self, ready: list[Prepared]) -> None:
@@ -116,9 +138,9 @@ class Preparer:
                     p.fingerprint = fp
             ready[0].timings["fingerprint-documents"] = time.perf_counter() - t
             t = time.perf_counter()
-            if self.passage_index is not None:
-                for p, keys in zip(ready, self.passage_index.window_keys([p.units for p in ready])):
-                    p.window_keys = keys
+            if self.passages is not None:
+                for p, keys in zip(ready, self.passages.keys([p.units for p in ready], [p.doc.id for p in ready])):
+                    p.passage_keys = keys
             ready[0].timings["fingerprint-passages"] = time.perf_counter() - t
 
     def _prepare_one(self, doc: Document) -> Prepared | Skip:
@@ -131,7 +153,7 @@ class Preparer:
         removals: list[Removal] = []
         blocks: list[Block] = []
         stops: frozenset[str] = frozenset()
-        if cfg.boilerplate.enabled or self.passage_index is not None:
+        if cfg.boilerplate.enabled or self.passages is not None:
             blocks = split_blocks(doc.text, doc.hints)
             language = language_of(doc.text)
             doc.meta["language"] = language
@@ -146,36 +168,48 @@ class Preparer:
             doc.title = doc.title or title
         timings["boilerplate"] = time.perf_counter() - t
         units: list[Unit] = []
-        if self.passage_index is not None:
+        if self.passages is not None:
             t = time.perf_counter()
             kept = [b for b in blocks if not _covered(b, removals)]
             units = passage_units(doc.text, kept, stops, cfg.dedup.passages.min_words, cfg.dedup.normalize_digits)
             timings["passage-units"] = time.perf_counter() - t
         return Prepared(doc, removals, None, units, None, timings)
 
-    def run_batch(self, method: str, batch: list[Document | Skip]) -> list:
-        docs = [item for item in batch if not isinstance(item, Skip)]
+    # -- per partition and per task --------------------------------------------------------------
+    def count_lines(self, task: tuple[np.ndarray, int]):
+        return count_lines(*task)
+
+    def group(self, task: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> np.ndarray:
+        return group_partitions(task)
+
+    def align(self, task: tuple) -> tuple[list, float]:
+        t = time.perf_counter()
+        return align_windows(*task, self.config.dedup.passages), time.perf_counter() - t
+
+    def run_batch(self, method: str, batch: list) -> list:
         if method == "prepare":
+            docs = [item for item in batch if not isinstance(item, Skip)]
             done = iter(self.prepare_batch(docs))
-        else:
-            done = iter([self._guarded(d, getattr(self, method)) for d in docs])
-        return [item if isinstance(item, Skip) else next(done) for item in batch]
+            return [item if isinstance(item, Skip) else next(done) for item in batch]
+        if method == "extract_and_key":
+            return [item if isinstance(item, Skip) else self._guarded(item, self.extract_and_key) for item in batch]
+        return [getattr(self, method)(task) for task in batch]
 
 
 def _covered(block: Block, removals: list[Removal]) -> bool:
     return any(r.start <= block.content_start and block.content_end <= r.end for r in removals)
 
 
-# The worker process's Preparer, built once by the pool initializer.
-_worker: Preparer | None = None
+# The worker process's Worker, built once by the pool initializer.
+_worker: Worker | None = None
 
 
 def _init_worker(config: Config, templates: frozenset[int] | None) -> None:
     global _worker
-    _worker = Preparer(config, templates)
+    _worker = Worker(config, templates)
 
 
-def _run_batch_in_worker(method: str, batch: list[Document | Skip]) -> list:
+def _run_batch_in_worker(method: str, batch: list) -> list:
     assert _worker is not None
     return _worker.run_batch(method, batch)
 
@@ -191,38 +225,18 @@ def _batched(items: Iterable, size: int) -> Iterator[list]:
         yield batch
 
 
-class _Spool:
-    """Extracted documents parked on disk between the two passes (deleted when closed)."""
-
-    def __init__(self) -> None:
-        self._file = tempfile.TemporaryFile(prefix="cleaner-spool-")
-
-    def write(self, doc: Document) -> None:
-        pickle.dump(doc, self._file, protocol=pickle.HIGHEST_PROTOCOL)
-
-    def read(self) -> Iterator[Document]:
-        self._file.seek(0)
-        while True:
-            try:
-                yield pickle.load(self._file)
-            except EOFError:
-                return
-
-    def close(self) -> None:
-        self._file.close()
-
-
 class Cleaner:
     """Cleans a stream of documents. Holds the corpus-wide state (dedup indexes, counts), so
     one Cleaner is one run: documents it has seen are the "earlier" ones for later documents.
     With `run.index` set, that state starts from a persistent index and what this run keeps is
     added to it when the run completes (`close`)."""
 
-    def __init__(self, config: Config | None = None):
+    def __init__(self, config: Config | None = None, progress=None):
         self.config = config or Config()
         self.config.validate()
         self.stats = Stats()
-        self._preparer = Preparer(self.config)
+        self.progress = progress  # an object with stage(name, total) and advance(...) (report.Progress)
+        self._worker = Worker(self.config)
         d = self.config.dedup
         self._db = IndexDatabase(self.config.run.index, self.config.index_settings()) if self.config.run.index else None
         self.doc_index = DocumentIndex(d.documents, self._db.documents if self._db else None) \
@@ -230,7 +244,6 @@ class Cleaner:
         self.passage_index = PassageIndex(d.passages, self._db.passages if self._db else None) \
             if d.enabled and d.passages.enabled else None
         self._seq = 0
-        self._templates_counted: TemplateCounter | None = None
         self._complete = False
         self._ray = None
         if self.config.run.engine == "ray":
@@ -249,14 +262,13 @@ class Cleaner:
         stopped early adds nothing); release temporary stores."""
         if self._db is not None:
             if self._complete:
-                if self._templates_counted is not None:
-                    self._db.add_template_counts(*self._templates_counted.run_counts())
                 self._db.commit(self._seq)
             self._db.close()
             self._db = None
-        for index in (self.doc_index, self.passage_index):
-            if index is not None and index._store is not None:
-                index.store.close()
+        if self.doc_index is not None and self.doc_index._store is not None:
+            self.doc_index.store.close()
+        if self.passage_index is not None:
+            self.passage_index.close()
         if self._ray is not None:
             self._ray.close()
             self._ray = None
@@ -273,78 +285,222 @@ class Cleaner:
         return self.clean_documents(iter_inputs(inputs, self.config.input, stdin))
 
     def clean_documents(self, items: Iterable[Document | Skip]) -> Iterator[Result]:
+        """Results in input order. With the passage stage on, they come once every document
+        has been read (an earlier copy of a passage can be anywhere before it)."""
         items = self._timed_reads(items)
         b = self.config.boilerplate
-        if not (b.enabled and b.site_template_min_pages):
-            yield from self._second_pass(items, None)
-        else:
-            spool = _Spool()
-            try:
+        spool = Spool() if b.enabled and b.site_template_min_pages else None
+        try:
+            templates = None
+            if spool is not None:
                 templates = self._first_pass(items, spool)
-                yield from self._second_pass(spool.read(), templates)
-            finally:
+                items = spool.read()
+            prepared = self._second_pass(items, templates)
+            if self.passage_index is None:
+                for record in prepared:
+                    yield self._emit(record, None)
+            else:
+                yield from self._passage_pass(prepared)
+        finally:
+            if spool is not None:
                 spool.close()
         self._complete = True
 
     def clean_document(self, doc: Document) -> Result:
         """One document (a Skip becomes an unchanged, dropped result that says why)."""
-        prepared = self._preparer.prepare(doc)
-        if isinstance(prepared, Skip):
-            self.stats.add_skip(prepared)
-            doc.meta["skipped"] = prepared.reason
-            return Result(doc, doc.text, [], dropped=True)
-        result = self._finish(prepared)
-        self.stats.add_result(result)
-        return result
+        results = list(self.clean_documents([doc]))
+        if results:
+            return results[0]
+        doc.meta["skipped"] = self.stats.last_skip.reason if self.stats.last_skip else "error"
+        return Result(doc, doc.text, [], dropped=True)
 
     def summary(self) -> dict:
         return self.stats.to_dict(self.config)
 
     # -- passes -----------------------------------------------------------------------------
-    def _first_pass(self, items: Iterable[Document | Skip], spool: _Spool) -> frozenset[int]:
-        base = self._db.template_counts() if self._db is not None else None
-        counter = self._templates_counted = TemplateCounter(self.config.boilerplate.site_template_min_pages, base=base)
-        for item in self._map("extract_and_key", items, None):
-            if isinstance(item, Skip):
-                self.stats.add_skip(item)
-                continue
-            doc, keys = item
-            counter.add(keys)
-            spool.write(doc)
-        templates = counter.templates()
-        self.stats.notes["site_template_lines"] = len(templates)
-        return templates
-
-    def _second_pass(self, items: Iterable[Document | Skip], templates: frozenset[int] | None) -> Iterator[Result]:
-        prepared = self._map("prepare", items, templates)
-        if self._ray is None:  # one document at a time
-            for p in prepared:
-                yield from self._emit([p], None)
-            return
-        for chunk in _batched(prepared, self._ray_chunk()):  # document stage for a chunk at once
-            docs = [p for p in chunk if isinstance(p, Prepared)]
+    def _first_pass(self, items: Iterable[Document | Skip], spool: Spool) -> frozenset[int]:
+        """Extract every document once, count its line keys per site, park it in the spool."""
+        counter = TemplateCounter(self.config.boilerplate.site_template_min_pages)
+        try:
+            if self._db is not None:
+                for keys, pages in self._db.template_counts():
+                    counter.add_base(keys, pages)
+            self._stage("read", None)
+            for item in self._map("extract_and_key", items, None):
+                if isinstance(item, Skip):
+                    self.stats.add_skip(item)
+                    continue
+                doc, keys = item
+                counter.add(keys)
+                spool.write(doc)
+                self._advance(1, len(doc.text))
+            templates: set[int] = set()
             t = time.perf_counter()
-            matches = None
-            if self.doc_index is not None:
-                with_fp = [p for p in docs if p.fingerprint is not None]
-                found = self.doc_index.check_batch([(p.doc.id, len(p.doc.text), p.fingerprint) for p in with_fp])
-                matches = {id(p): m for p, m in zip(with_fp, found)}
-            self.stats.add_time("document-dedup", time.perf_counter() - t)
-            yield from self._emit(chunk, matches)
+            tasks = counter.tasks()
+            for (found, run_keys, run_pages), in self._map_batches("count_lines", ([task] for task in tasks),
+                                                                   parallel=len(tasks) > 1):
+                templates.update(found.tolist())
+                if self._db is not None:
+                    self._db.add_template_counts(run_keys, run_pages)
+            self.stats.add_time("site-templates", time.perf_counter() - t)
+        finally:
+            counter.close()
+        self.stats.notes["site_template_lines"] = len(templates)
+        return frozenset(templates)
 
-    def _ray_chunk(self) -> int:
-        from .ray_engine import CHUNK
-
-        return CHUNK
-
-    def _emit(self, items: list, matches: dict | None) -> Iterator[Result]:
-        for p in items:
+    def _second_pass(self, items: Iterable[Document | Skip], templates: frozenset[int] | None) -> Iterator:
+        """Prepared documents in input order, after the document stage: a Result for a dropped
+        duplicate, else the Prepared document with its passages indexed."""
+        self._stage("prepare", self.stats.docs_seen or None)
+        batch: list[Prepared] = []
+        for p in itertools.chain(self._map("prepare", items, templates), [None]):
             if isinstance(p, Skip):
                 self.stats.add_skip(p)
                 continue
-            result = self._finish(p, matches)
-            self.stats.add_result(result)
-            yield result
+            if p is not None:
+                batch.append(p)
+            if batch and (p is None or len(batch) >= self.config.run.batch_size):
+                yield from self._document_stage(batch)
+                batch = []
+
+    def _document_stage(self, batch: list[Prepared]) -> Iterator[Prepared | Result]:
+        t = time.perf_counter()
+        matches: list = [None] * len(batch)
+        if self.doc_index is not None:
+            with_fp = [j for j, p in enumerate(batch) if p.fingerprint is not None]
+            found = self.doc_index.check_batch([(batch[j].doc.id, len(batch[j].doc.text), batch[j].fingerprint)
+                                                for j in with_fp])
+            for j, m in zip(with_fp, found):
+                matches[j] = m
+        self.stats.add_time("document-dedup", time.perf_counter() - t)
+        t = time.perf_counter()
+        for p, match in zip(batch, matches):
+            for stage, seconds in p.timings.items():
+                self.stats.add_time(stage, seconds)
+            seq = self._seq
+            self._seq += 1
+            self._advance(1, len(p.doc.text))
+            if match is not None:
+                doc = p.doc
+                reason = "duplicate:exact-document" if match.exact else "duplicate:near-document"
+                whole = Removal(doc.id, 0, len(doc.text), doc.text, "document-dedup", reason,
+                                Span(match.doc_id, 0, match.length), match.similarity)
+                yield Result(doc, "", [whole], dropped=True)
+                continue
+            if self.passage_index is None:
+                yield p
+                continue
+            ordinal, items = self.passage_index.add(seq, p.doc.id, p.units, p.passage_keys) if p.units else (-1, None)
+            yield Pending(p.doc, p.removals, p.units, p.passage_keys.same_doc if p.units else {}, ordinal, items)
+        self.stats.add_time("passage-index", time.perf_counter() - t)
+
+    def _passage_pass(self, prepared: Iterator) -> Iterator[Result]:
+        """Park the prepared documents, group the passage keys, then decide in input order."""
+        spool = Spool()
+        pairs = None
+        try:
+            for record in prepared:
+                spool.write(record)
+            pairs = self._group_passages()
+            yield from self._third_pass(spool, pairs)
+        finally:
+            spool.close()
+            if pairs is not None:
+                pairs.close()
+            self.passage_index.end_call()
+
+    def _group_passages(self) -> Partitions:
+        """Candidate pairs (window, item) of this call, partitioned by document ordinal."""
+        t = time.perf_counter()
+        index = self.passage_index
+        n = max(1, index.documents_in_call)
+        parts = max(1, min(256, n // 1024))
+        pairs = Partitions(2, lambda r: ((r[:, 0] >> np.uint64(WINDOW_BITS)).astype(np.int64) * parts) // n, parts)
+        tasks = index.group_tasks()
+        first = list(itertools.islice(tasks, 2))
+        self._stage("group", None)
+        for (found,) in self._map_batches("group", ([task] for task in itertools.chain(first, tasks)),
+                                          parallel=len(first) > 1):
+            pairs.add(found)
+            self._advance(0, 0)  # one partition
+        self.stats.add_time("passage-group", time.perf_counter() - t)
+        return pairs
+
+    def _third_pass(self, spool: Spool, pairs: Partitions) -> Iterator[Result]:
+        """Align in workers the documents that have candidates; decide all in input order."""
+        self._stage("decide", spool.count)
+        candidates = _CandidateReader(pairs, pairs.parts, max(1, self.passage_index.documents_in_call))
+        windows: deque = deque()
+
+        def task_batches():
+            for chunk in _batched(spool.read(), DECIDE_WINDOW):
+                tasks = [(j, self._align_task(record, candidates)) for j, record in enumerate(chunk)]
+                tasks = [(j, task) for j, task in tasks if task is not None]
+                windows.append((chunk, [j for j, _ in tasks]))
+                yield [task for _, task in tasks]
+
+        parallel = self.config.resolved_workers() > 1 and spool.count > 2 * DECIDE_WINDOW
+        for aligned in self._map_batches("align", task_batches(), parallel=parallel):
+            chunk, with_task = windows.popleft()
+            alignments = dict(zip(with_task, (found for found, _ in aligned)))
+            self.stats.add_time("passage-align", sum(seconds for _, seconds in aligned))
+            for j, record in enumerate(chunk):
+                result = self._emit(record, alignments.get(j))
+                self._advance(1, len(result.doc.text))
+                yield result
+
+    def _align_task(self, record, candidates: "_CandidateReader") -> tuple | None:
+        """What a worker needs to align a document's windows with their candidates, or None."""
+        if not isinstance(record, Pending) or record.ordinal < 0:
+            return None
+        index = self.passage_index
+        same = record.same_doc
+        cross: dict[int, list[int]] = {}
+        for code, item in candidates.of(record.ordinal):
+            if index.alive(item):  # a removed passage never comes back
+                cross.setdefault(code, []).append(item)
+        if not cross and not same:
+            return None
+        windows = [(code, cross.get(code, []) + [-2 - j for j in same.get(code, [])])
+                   for code in sorted(set(cross) | set(same))]
+        payloads = {item: index.record(item) for items in cross.values() for item in items}
+        return record.units, windows, payloads
+
+    def _emit(self, record, alignments: list | None) -> Result:
+        """The Result of a record of pass 2, with its passage decisions taken (in input order)."""
+        if isinstance(record, Result):
+            result = record
+        else:
+            t = time.perf_counter()
+            p, removals = record, list(record.removals)
+            doc = p.doc
+            if alignments:
+                index = self.passage_index
+                units = unpack_units(p.units)
+                verdicts = passage_verdicts(doc.id, units, alignments, self.config.dedup.passages,
+                                            index.alive, index.span)
+                if any(v is not None for v in verdicts):
+                    found, removed_units = passage_removals(doc.id, doc.text, split_blocks(doc.text, doc.hints),
+                                                            units, verdicts, self.config.dedup.passages)
+                    index.retire([int(p.items[k]) for k in removed_units])
+                    removals.extend(found)
+            removals.sort(key=lambda r: r.start)
+            text = kept_text(doc.text, removals)
+            result = Result(doc, text, removals, dropped=not text.strip())
+            self.stats.add_time("passage-decide", time.perf_counter() - t)
+        self.stats.add_result(result)
+        if self.progress is not None:
+            self.progress.advance(removals=len(result.removals))
+        return result
+
+    # -- plumbing ---------------------------------------------------------------------------
+    def _stage(self, name: str, total: int | None) -> None:
+        if self.progress is not None:
+            self.progress.stage(name, total)
+
+    def _advance(self, docs: int, chars: int) -> None:
+        if self.progress is not None:
+            self.progress.advance(docs, chars)
 
     def _timed_reads(self, items: Iterable[Document | Skip]) -> Iterator[Document | Skip]:
         it = iter(items)
@@ -356,82 +512,86 @@ class Cleaner:
                 return
             finally:
                 self.stats.add_time("read", time.perf_counter() - t)
+            self.stats.docs_seen += 1
             yield item
 
-    def _map(self, method: str, items: Iterable[Document | Skip], templates: frozenset[int] | None) -> Iterator:
-        """Preparer.<method> over the items, in order, in a process pool when workers > 1 (and
-        there is more than one batch: a small input is not worth starting processes for)."""
+    def _map(self, method: str, items: Iterable, templates: frozenset[int] | None) -> Iterator:
+        """Worker.<method> over the items, in order, in batches of `run.batch_size`."""
+        for done in self._map_batches(method, _batched(items, self.config.run.batch_size), templates):
+            yield from done
+
+    def _map_batches(self, method: str, batches: Iterable[list], templates: frozenset[int] | None = None,
+                     parallel: bool | None = None) -> Iterator[list]:
+        """Worker.<method> over each batch, results in order: on Ray, in a process pool when
+        workers > 1 and the work is worth starting processes for (`parallel`, by default: more
+        than one batch), else here."""
         if self._ray is not None:
-            yield from self._ray.map(method, items, templates)
+            yield from self._ray.map_batches(method, batches, templates)
             return
+        batches = iter(batches)
+        head: list[list] = []
+        if parallel is None:
+            head = list(itertools.islice(batches, 2))
+            parallel = len(head) > 1
+        batches = itertools.chain(head, batches)
         workers = self.config.resolved_workers()
-        batches = _batched(items, self.config.run.batch_size)
-        first = next(batches, None)
-        second = next(batches, None) if first is not None else None
-        if workers <= 1 or second is None:
-            preparer = Preparer(self.config, templates) if templates is not None else self._preparer
-            for batch in (b for b in (first, second) if b is not None):
-                yield from preparer.run_batch(method, batch)
+        if workers <= 1 or not parallel:
+            worker = self._worker if templates is None else Worker(self.config, templates)
             for batch in batches:
-                yield from preparer.run_batch(method, batch)
+                yield worker.run_batch(method, batch) if batch else []
             return
         ctx = multiprocessing.get_context("forkserver")
-        with ctx.Pool(workers, initializer=_init_worker, initargs=(self.config, templates)) as pool:
+        ctx.set_forkserver_preload(["__main__", __name__])  # workers start with cleaner imported (once per process)
+        # ProcessPoolExecutor, not multiprocessing.Pool: Pool's worker-handler thread spins while
+        # results wait to be read (measured: seconds of the main process's CPU on a 10k run), and
+        # a worker that dies makes Pool hang where the executor raises BrokenProcessPool.
+        pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(self.config, templates))
+        try:
             pending: deque = deque()
-            for batch in itertools.chain([first, second], batches):  # at most 2 batches a worker in flight
-                pending.append(pool.apply_async(_run_batch_in_worker, (method, batch)))
+            for batch in batches:  # at most 2 batches a worker in flight
+                pending.append(pool.submit(_run_batch_in_worker, method, batch) if batch else None)
                 while len(pending) >= 2 * workers:
-                    yield from pending.popleft().get()
+                    done = pending.popleft()
+                    yield done.result() if done is not None else []
             while pending:
-                yield from pending.popleft().get()
+                done = pending.popleft()
+                yield done.result() if done is not None else []
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
-    def _finish(self, p: Prepared, matches: dict | None = None) -> Result:
-        """The corpus-wide stages for one document; `matches` holds document-stage decisions
-        already taken for a whole chunk (Ray engine), else they are taken here."""
-        doc = p.doc
-        for stage, seconds in p.timings.items():
-            self.stats.add_time(stage, seconds)
-        seq = self._seq
-        self._seq += 1
-        t = time.perf_counter()
-        if p.fingerprint is not None and self.doc_index is not None:
-            if matches is not None:
-                match = matches[id(p)]
-            else:
-                match = self.doc_index.check_and_add(doc.id, len(doc.text), p.fingerprint)
-                self.stats.add_time("document-dedup", time.perf_counter() - t)
-            if match is not None:
-                reason = "duplicate:exact-document" if match.exact else "duplicate:near-document"
-                whole = Removal(doc.id, 0, len(doc.text), doc.text, "document-dedup", reason,
-                                Span(match.doc_id, 0, match.length), match.similarity)
-                return Result(doc, "", [whole], dropped=True)
-        removals = list(p.removals)
-        index = self.passage_index
-        if index is not None and p.units:
-            t = time.perf_counter()
-            verdicts, items = index.find(seq, doc.id, p.units, p.window_keys)
-            found, removed_units = passage_removals(doc.id, doc.text, split_blocks(doc.text, doc.hints), p.units,
-                                                    verdicts, self.config.dedup.passages)
-            index.retire([items[k] for k in removed_units])
-            removals.extend(found)
-            self.stats.add_time("passage-dedup", time.perf_counter() - t)
-        removals.sort(key=lambda r: r.start)
-        text = kept_text(doc.text, removals)
-        return Result(doc, text, removals, dropped=not text.strip())
+
+class _CandidateReader:
+    """The candidate pairs of documents in ordinal order, one partition in memory at a time."""
+
+    def __init__(self, pairs: Partitions, parts: int, documents: int):
+        self._pairs, self._parts, self._documents = pairs, parts, documents
+        self._part = -1
+        self._ordinals = np.empty(0, dtype=np.int64)
+        self._codes = self._items = self._ordinals
+
+    def of(self, ordinal: int) -> Iterator[tuple[int, int]]:
+        """(window code, item) pairs of a document, sorted."""
+        part = ordinal * self._parts // self._documents
+        if part != self._part:
+            found = np.unique(self._pairs.part(part), axis=0)
+            self._part = part
+            self._ordinals = (found[:, 0] >> np.uint64(WINDOW_BITS)).astype(np.int64)
+            self._codes = (found[:, 0] & np.uint64((1 << WINDOW_BITS) - 1)).astype(np.int64)
+            self._items = found[:, 1].astype(np.int64)
+        lo, hi = np.searchsorted(self._ordinals, [ordinal, ordinal + 1])
+        return zip(self._codes[lo:hi].tolist(), self._items[lo:hi].tolist())
 
 
 def run(inputs: list[str], out_dir: str, config: Config | None = None, fmt: str = "jsonl",
-        stdin: BinaryIO | None = None, on_result=None) -> dict:
+        stdin: BinaryIO | None = None, progress=None) -> dict:
     """Clean `inputs` into `out_dir` (documents, removed.jsonl, summary.json); returns the summary."""
-    with Cleaner(config) as cleaner:
+    with Cleaner(config, progress) as cleaner:
         writer = OutputWriter(out_dir, fmt)
         try:
             for result in cleaner.clean(inputs, stdin):
                 t = time.perf_counter()
                 writer.write(result)
                 cleaner.stats.add_time("write", time.perf_counter() - t)
-                if on_result is not None:
-                    on_result(result)
         except BaseException:
             writer.abort()
             raise

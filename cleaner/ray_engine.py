@@ -1,11 +1,10 @@
-"""The Ray engine: the same pipeline, with the per-document work on Ray Data.
+"""The Ray engine: the same pipeline, with the work of the workers on Ray.
 
-Documents go to Ray in chunks (so the driver's memory stays bounded); `map_batches` runs the
-per-document work in an actor per worker (each holds a `Preparer`), in order. The corpus-wide
-document stage then decides a whole chunk at once by band-key grouping and union-find
-(`DocumentIndex.check_batch`, proven equal to the one-at-a-time decisions); passages are
-decided on the driver in input order, as in the local engine. Same input, same config: the
-same output as the local engine.
+Every map of the pipeline (the per-document work, the grouping of each band-key partition, the
+alignment of each document with its candidates) goes to Ray Data as a dataset of batches, a
+chunk of batches at a time (so the driver's memory stays bounded), run in order by an actor per
+worker, each holding a `pipeline.Worker`. The corpus-wide decisions stay on the driver, in input
+order, exactly as in the local engine: same input, same config, same output.
 """
 from __future__ import annotations
 
@@ -16,25 +15,25 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 
 from .config import Config, ConfigError
+from .spill import loaded
 
 log = logging.getLogger(__name__)
 
-CHUNK = 4096  # documents handed to Ray at a time
+CHUNK = 64  # batches handed to Ray at a time
 
 
 class _Worker:
-    """Runs Preparer.<method> on a batch of pickled documents (one instance per Ray actor)."""
+    """Runs Worker.<method> on pickled batches (one instance per Ray actor)."""
 
     def __init__(self, config: Config, templates: frozenset[int] | None, method: str):
-        from .pipeline import Preparer
+        from .pipeline import Worker
 
-        self.preparer = Preparer(config, templates)
+        self.worker = Worker(config, templates)
         self.method = method
 
-    def __call__(self, batch: dict) -> dict:
-        items = [pickle.loads(b) for b in batch["item"]]
-        done = self.preparer.run_batch(self.method, items)
-        return {"item": np.array([pickle.dumps(x, protocol=pickle.HIGHEST_PROTOCOL) for x in done], dtype=object)}
+    def __call__(self, rows: dict) -> dict:
+        done = [self.worker.run_batch(self.method, pickle.loads(b)) for b in rows["batch"]]
+        return {"batch": np.array([pickle.dumps(d, protocol=pickle.HIGHEST_PROTOCOL) for d in done], dtype=object)}
 
 
 class RayMapper:
@@ -59,15 +58,16 @@ class RayMapper:
         ctx.enable_progress_bars = False
         ctx.print_on_execution_start = False
 
-    def map(self, method: str, items: Iterable, templates: frozenset[int] | None) -> Iterator:
+    def map_batches(self, method: str, batches: Iterable[list], templates: frozenset[int] | None) -> Iterator[list]:
         from .pipeline import _batched
 
-        for chunk in _batched(items, CHUNK):
-            ds = self._ray.data.from_items([{"item": pickle.dumps(x, protocol=pickle.HIGHEST_PROTOCOL)} for x in chunk])
+        for chunk in _batched(batches, CHUNK):
+            rows = [{"batch": pickle.dumps(loaded(b), protocol=pickle.HIGHEST_PROTOCOL)} for b in chunk]
+            ds = self._ray.data.from_items(rows, override_num_blocks=len(rows))  # a block a batch: all actors busy
             ds = ds.map_batches(_Worker, fn_constructor_args=(self.config, templates, method),
-                                batch_size=self.config.run.batch_size, concurrency=self.workers, batch_format="numpy")
+                                batch_size=1, concurrency=self.workers, batch_format="numpy")
             for row in ds.iter_rows():
-                yield pickle.loads(row["item"])
+                yield pickle.loads(row["batch"])
 
     def close(self) -> None:
         if self._started and self._ray.is_initialized():

@@ -22,6 +22,8 @@ class Stats:
         self.skip_counts: Counter[str] = Counter()
         self.notes: Counter[str] = Counter()
         self.timings: Counter[str] = Counter()
+        self.docs_seen = 0  # inputs read so far (documents and skipped records)
+        self.last_skip: Skip | None = None
 
     def add_result(self, r: Result) -> None:
         self.docs_in += 1
@@ -41,6 +43,7 @@ class Stats:
                 self.notes[f"{key}:{value if key != 'extraction_error' else 'error'}"] += 1
 
     def add_skip(self, s: Skip) -> None:
+        self.last_skip = s
         self.skip_counts[s.reason] += 1
         if len(self.skips) < MAX_LISTED_SKIPS:
             self.skips.append(s)
@@ -65,31 +68,47 @@ class Stats:
 
 
 class Progress:
-    """One line on a terminal, rewritten at most twice a second: documents, MB/s, removals."""
+    """One line on a terminal, rewritten at most twice a second: the stage, documents (of how
+    many, when known), MB/s of input text, removals so far."""
 
-    def __init__(self, stream, every: float = 0.5):
+    def __init__(self, stream, every: float = 0.5, clock=None):
         import time
 
-        self._stream, self._every, self._clock = stream, every, time.monotonic
+        self._stream, self._every = stream, every
+        self._clock = clock or time.monotonic
         self._start = self._last = self._clock()
-        self.docs = self.chars = self.removals = 0
+        self.name, self.total = "", None
+        self.docs = self.chars = self.removals = self.steps = 0
+        self._shown = False
 
-    def update(self, result: Result) -> None:
-        self.docs += 1
-        self.chars += len(result.doc.text)
-        self.removals += len(result.removals)
+    def stage(self, name: str, total: int | None = None) -> None:
+        self.name, self.total = name, total
+        self.docs = self.chars = self.steps = 0
+        self._start = self._clock()
+        self._show(self._start)
+
+    def advance(self, docs: int = 0, chars: int = 0, removals: int = 0) -> None:
+        self.docs += docs
+        self.chars += chars
+        self.removals += removals
+        self.steps += 1
         now = self._clock()
         if now - self._last >= self._every:
-            self._last = now
             self._show(now)
 
     def _show(self, now: float) -> None:
-        rate = self.chars / 1e6 / max(now - self._start, 1e-9)
-        self._stream.write(f"\r{self.docs} documents, {rate:.2f} MB/s, {self.removals} removals")
+        self._last = now
+        if self.name == "group":
+            work = f"{self.steps} partitions"
+        else:
+            count = f"{self.docs}/{self.total}" if self.total else f"{self.docs}"
+            work = f"{count} documents, {self.chars / 1e6 / max(now - self._start, 1e-9):.2f} MB/s"
+        self._stream.write(f"\r\x1b[K{self.name}: {work}, {self.removals} removals")
         self._stream.flush()
+        self._shown = True
 
     def done(self) -> None:
-        if self.docs:
+        if self._shown:
             self._show(self._clock())
             self._stream.write("\n")
             self._stream.flush()

@@ -120,20 +120,20 @@ def test_batched_word_hashes_equal_one_by_one():
 def test_document_bands_give_high_recall_at_the_threshold_and_few_candidates_far_below():
     from cleaner.config import DocumentDedupConfig, PassageDedupConfig
     from cleaner.dedup.documents import DocumentIndex
-    from cleaner.dedup.passages import PassageIndex
+    from cleaner.dedup.passages import PassageFingerprinter
 
     d = DocumentIndex(DocumentDedupConfig())
     assert candidate_probability(0.8, d.bands, d.rows) >= 0.999
     assert candidate_probability(0.4, d.bands, d.rows) < 0.3
-    p = PassageIndex(PassageDedupConfig())
+    p = PassageFingerprinter(PassageDedupConfig())
     assert candidate_probability(p.cfg.threshold, p.bands, p.rows) >= 0.9
 
 
-def test_band_table_matches_a_plain_dict_across_flushes_and_merges():
+def test_band_table_matches_a_plain_dict_across_runs_and_merges():
     from cleaner.dedup.index import BandTable
 
     rng = np.random.default_rng(7)
-    table = BandTable(cap=5, flush_at=40)
+    table = BandTable(cap=5, max_run=64)  # many runs, merged and unmerged
     plain: dict[int, list[int]] = {}
     for item in range(300):
         keys = rng.integers(0, 60, size=4).astype(np.uint64)  # few distinct keys: long buckets

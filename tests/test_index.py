@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import SAMPLES, read_jsonl
 
-from cleaner import Cleaner, Config, Document, run
+from cleaner import Cleaner, Config, run
 from cleaner.cli import main
 from cleaner.dedup.store import IndexBusy, IndexDatabase
 
@@ -107,8 +107,8 @@ def test_site_line_counts_carry_over_and_stats(tmp_path):
     story = "The council met on Monday and voted {} to the new budget for the river park and the library."
     db = str(tmp_path / "corpus.db")
     cfg = Config().with_overrides({"run.index": db, "run.workers": 1, "dedup.passages.enabled": False})
-    day1 = write(tmp_path / "d1" / "courier", {f"p{i}.txt": story.format(w) + "\n\n" + footer for i, w in enumerate(["yes", "no"])})
-    day2 = write(tmp_path / "d2" / "courier", {"p2.txt": story.format("again") + "\n\n" + footer})
+    write(tmp_path / "d1" / "courier", {f"p{i}.txt": story.format(w) + "\n\n" + footer for i, w in enumerate(["yes", "no"])})
+    write(tmp_path / "d2" / "courier", {"p2.txt": story.format("again") + "\n\n" + footer})
     run([str(tmp_path / "d1")], str(tmp_path / "o1"), cfg)
     assert all(footer in d["text"] for d in read_jsonl(tmp_path / "o1" / "documents.jsonl"))  # 2 pages: not yet
     run([str(tmp_path / "d2")], str(tmp_path / "o2"), cfg)

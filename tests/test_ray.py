@@ -64,9 +64,9 @@ def generated_corpus(path, n=300, seed=5):
 
 
 def test_generated_corpus_same_output_as_local(tmp_path, monkeypatch):
-    monkeypatch.setattr(ray_engine, "CHUNK", 64)  # several chunks: the chunked document stage is exercised
+    monkeypatch.setattr(ray_engine, "CHUNK", 8)  # several Ray datasets of 8 batches of 16 documents
     generated_corpus(tmp_path / "corpus.jsonl")
-    local, on_ray = both_engines([str(tmp_path / "corpus.jsonl")], tmp_path)
+    local, on_ray = both_engines([str(tmp_path / "corpus.jsonl")], tmp_path, **{"run.batch_size": 16})
     assert on_ray == local
     removed = [json.loads(line) for line in local[1]]
     reasons = {r["reason"] for r in removed}

@@ -153,4 +153,5 @@ def test_summary_counts(samples_run):
     assert "boilerplate:teaser-run" in summary["removals"]["boilerplate"]
     assert "duplicate:passage" in summary["removals"]["passage-dedup"]
     assert set(summary["timings_seconds"]) >= {"read", "boilerplate", "fingerprint-documents", "fingerprint-passages",
-                                               "passage-units", "document-dedup", "passage-dedup", "write"}
+                                               "passage-units", "document-dedup", "passage-index", "passage-group",
+                                               "passage-align", "passage-decide", "write"}

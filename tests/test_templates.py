@@ -32,8 +32,8 @@ def write_site(folder, stories) -> None:
         (folder / f"p{i}.txt").write_text(page(s), encoding="utf-8")
 
 
-def test_counter_counts_documents_not_occurrences_and_merges_chunks():
-    counter = TemplateCounter(min_pages=2, chunk=3)
+def test_counter_counts_documents_not_occurrences_across_spilled_partitions():
+    counter = TemplateCounter(min_pages=2, memory_bytes=40)  # spills to disk every 3 keys
     counter.add(np.array([1, 2], dtype=np.uint64))
     counter.add(np.array([2, 3], dtype=np.uint64))
     counter.add(np.array([3, 4], dtype=np.uint64))

@@ -2,8 +2,9 @@
 paragraphs) are boilerplate there, in every copy, the first included.
 
 The site is the URL host, or the folder the file came from. A first pass records one 64-bit key
-per (site, line) of each document; the keys are counted with numpy, so memory holds 8 bytes
-per line seen and never the text. Lines are compared by their case-folded letters and digits.
+per (site, line) of each document; the keys are counted with numpy, a partition at a time, so
+memory never holds the text nor a count per line. Lines are compared by their case-folded
+letters and digits.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import hashlib
 import numpy as np
 
 from ..model import Block
+from ..spill import Partitions, loaded, top_bits_part
 
 
 def line_key(site: str, line: str) -> int:
@@ -28,50 +30,54 @@ def document_keys(text: str, blocks: list[Block], site: str) -> np.ndarray:
     return np.array(sorted(keys), dtype=np.uint64)
 
 
-class TemplateCounter:
-    """Counts, per key, the documents it occurs in; keys in `min_pages` or more are templates.
-    `base` holds counts from earlier runs (a persistent index); `run_counts` is this run's part."""
+PARTS = 64
 
-    def __init__(self, min_pages: int, chunk: int = 1 << 20,
-                 base: tuple[np.ndarray, np.ndarray] | None = None):
+
+class TemplateCounter:
+    """Counts, per key, the pages it occurs on; keys on `min_pages` or more are templates.
+    Keys go to partitions on disk (24 bytes per line seen, memory holds a bounded buffer) and
+    are counted a partition at a time (`count_lines`, in workers). Counts from earlier runs (a
+    persistent index) are added with `add_base`; `count_lines` also returns this run's own part."""
+
+    def __init__(self, min_pages: int, memory_bytes: int = 32 << 20):
         self.min_pages = min_pages
-        self._chunk = chunk
-        self._pending: list[np.ndarray] = []
-        self._pending_size = 0
-        self._keys = np.empty(0, dtype=np.uint64)
-        self._counts = np.empty(0, dtype=np.int64)
-        self._base = base if base is not None else (np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int64))
+        self._lines = Partitions(3, top_bits_part(PARTS), PARTS, memory_bytes)  # key, pages, from this run
 
     def add(self, keys: np.ndarray) -> None:
-        self._pending.append(keys)
-        self._pending_size += len(keys)
-        if self._pending_size >= self._chunk:
-            self._merge()
+        """One page's distinct keys."""
+        self._add(keys, np.ones(len(keys), dtype=np.int64), 1)
 
-    def _merge(self) -> None:
-        if not self._pending:
-            return
-        keys, counts = np.unique(np.concatenate(self._pending), return_counts=True)
-        all_keys = np.concatenate([self._keys, keys])
-        all_counts = np.concatenate([self._counts, counts])
-        self._keys, inverse = np.unique(all_keys, return_inverse=True)
-        self._counts = np.bincount(inverse, weights=all_counts).astype(np.int64)
-        self._pending, self._pending_size = [], 0
+    def add_base(self, keys: np.ndarray, pages: np.ndarray) -> None:
+        self._add(keys, pages, 0)
 
-    def run_counts(self) -> tuple[np.ndarray, np.ndarray]:
-        self._merge()
-        return self._keys, self._counts
+    def _add(self, keys: np.ndarray, pages: np.ndarray, run: int) -> None:
+        lines = np.empty((len(keys), 3), np.uint64)
+        lines[:, 0], lines[:, 1], lines[:, 2] = keys, pages, run
+        self._lines.add(lines)
+
+    def tasks(self) -> list[tuple[np.ndarray, int]]:
+        """What `count_lines` needs, one task per partition (one task when all is in memory)."""
+        if not self._lines.spilled:
+            return [(self._lines.all(), self.min_pages)] if self._lines.count else []
+        return [(lines, self.min_pages) for p in range(PARTS) if len(lines := self._lines.part_file(p))]
 
     def templates(self) -> frozenset[int]:
-        self._merge()
-        keys = np.concatenate([self._base[0], self._keys])
-        counts = np.concatenate([self._base[1], self._counts])
-        keys, inverse = np.unique(keys, return_inverse=True)
-        totals = np.bincount(inverse, weights=counts)
-        return frozenset(keys[totals >= self.min_pages].tolist())
+        """All template keys, counted here (the pipeline counts the partitions in workers)."""
+        return frozenset(k for task in self.tasks() for k in count_lines(*task)[0].tolist())
 
-    def memory_bytes(self) -> int:
-        return self._keys.nbytes + self._counts.nbytes + 8 * self._pending_size
+    def close(self) -> None:
+        self._lines.close()
+
+
+def count_lines(lines: np.ndarray, min_pages: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The template keys among `lines`, and this run's (keys, pages) counts (to persist)."""
+    lines = loaded(lines)
+    keys, inverse = np.unique(lines[:, 0], return_inverse=True)
+    pages = lines[:, 1].astype(np.float64)
+    totals = np.bincount(inverse, weights=pages, minlength=len(keys))
+    run = np.bincount(inverse, weights=pages * lines[:, 2], minlength=len(keys))
+    ran = run > 0
+    return keys[totals >= min_pages], keys[ran], run[ran].astype(np.int64)
 
 
 def template_flags(text: str, blocks: list[Block], site: str, templates: frozenset[int]) -> list[bool]:

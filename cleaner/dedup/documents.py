@@ -10,7 +10,7 @@ then rejected by the exact check (a cheap one: the shingle sets are at hand).
 from __future__ import annotations
 
 import hashlib
-import sys
+import struct
 from array import array
 from dataclasses import dataclass
 
@@ -19,7 +19,7 @@ import numpy as np
 from ..config import DocumentDedupConfig
 from .index import BandTable, band_keys, choose_bands
 from .minhash import MinHasher
-from .store import FileStore
+from ..spill import CompactPickle, RecordFile
 from .shingles import batch_word_hashes, batch_word_shingles, char_shingles, jaccard, to32
 
 # Recall wanted at the threshold when choosing bands x rows.
@@ -27,7 +27,7 @@ _RECALL_AT_THRESHOLD = 0.999
 
 
 @dataclass
-class DocFingerprint:
+class DocFingerprint(CompactPickle):
     """What the corpus-wide stage needs of a document (the MinHash signature itself is only
     needed for its band keys, so it stays in the worker)."""
 
@@ -46,9 +46,10 @@ class DocMatch:
 
 
 class DocumentIndex:
-    """What the corpus-wide document stage keeps per document seen: its band keys (in a compact
-    band table), a 64-bit digest of its words, its id, length and cluster parent; its shingle
-    set goes to the store and is read back only to verify a candidate."""
+    """What the corpus-wide document stage keeps in memory per document seen: its band keys (in
+    a compact band table), a 64-bit digest of its words, its length and cluster parent, about
+    330 bytes with the defaults. Its id and shingle set go to the store (a temporary record
+    file, or the persistent index's table) and are read back only for a candidate or a match."""
 
     def __init__(self, cfg: DocumentDedupConfig, store=None):
         self.cfg = cfg
@@ -57,7 +58,6 @@ class DocumentIndex:
         self._store = store
         self._lsh = BandTable()
         self._exact = BandTable(cap=1)
-        self._ids: list[str] = []
         self._lengths = array("q")
         self._parent = array("q")
 
@@ -79,15 +79,14 @@ class DocumentIndex:
     def check_and_add(self, doc_id: str, length: int, fp: DocFingerprint) -> DocMatch | None:
         """The earlier document this one duplicates (None if new). Either way it is indexed,
         so a later copy of a dropped copy still finds its cluster."""
-        item = len(self._ids)
         match = self._match(fp)
-        self.add(doc_id, length, fp, item if match is None else self._root(match.item))
+        self._add_batch([(doc_id, length, fp)], [match])
         return match
 
     @property
     def store(self):
         if self._store is None:  # created on first use: workers only fingerprint
-            self._store = FileStore()
+            self._store = RecordFile()
         return self._store
 
     def check_batch(self, docs: list[tuple[str, int, DocFingerprint]]) -> list[DocMatch | None]:
@@ -95,7 +94,7 @@ class DocumentIndex:
         from earlier batches come from the band table, candidates inside the batch from sorting
         the batch's band keys; every candidate is verified; clusters by union-find. Decides
         exactly as calling `check_and_add` on each in turn (the same buckets, capped alike)."""
-        n, base = len(docs), len(self._ids)
+        n, base = len(docs), len(self)
         if n == 0:
             return []
         keys = np.stack([fp.keys for _, _, fp in docs])
@@ -116,11 +115,12 @@ class DocumentIndex:
                 inside[j].update(base + i for i in visible[:r])
         first_digest: dict[int, int] = {}
         matches: list[DocMatch | None] = []
+        digests = np.array([fp.exact for _, _, fp in docs], dtype=np.uint64)
+        exact = self._exact.query_rows(digests.reshape(-1, 1))
         for j, (doc_id, length, fp) in enumerate(docs):
             match = None
             if len(fp.shingles):
-                same = self._exact.query(np.array([fp.exact], dtype=np.uint64)) or (
-                    [first_digest[fp.exact]] if fp.exact in first_digest else [])
+                same = sorted(exact[j]) or ([first_digest[fp.exact]] if fp.exact in first_digest else [])
                 if same:
                     match = self._describe_any(same[0], docs, base, True, 1.0)
                 else:
@@ -134,8 +134,7 @@ class DocumentIndex:
                         match = self._describe_any(best[1], docs, base, False, best[0])
             first_digest.setdefault(fp.exact, base + j)
             matches.append(match)
-        for j, ((doc_id, length, fp), match) in enumerate(zip(docs, matches)):
-            self.add(doc_id, length, fp, base + j if match is None else self._root(match.item))
+        self._add_batch(docs, matches)
         return matches
 
     def _describe_any(self, item: int, docs, base: int, exact: bool, sim: float) -> DocMatch:
@@ -145,25 +144,32 @@ class DocumentIndex:
         doc_id, length, _ = docs[item - base]
         return DocMatch(item, doc_id, length, exact, sim)
 
-    def add(self, doc_id: str, length: int, fp: DocFingerprint, parent: int) -> None:
-        item = self._remember(doc_id, length, parent)
-        self._exact.add(np.array([fp.exact], dtype=np.uint64), item)
-        self._lsh.add(fp.keys, item)
-        record = self.store.put(fp.shingles.tobytes(), doc_id=doc_id, length=length, parent=parent,
-                                exact=_signed(fp.exact), keys=fp.keys.tobytes())
-        assert record == item, "the document store is out of step with the index"
+    def _add_batch(self, docs: list[tuple[str, int, DocFingerprint]], matches: list[DocMatch | None]) -> None:
+        """Index documents (each pointing at the cluster of its match, if any)."""
+        base = len(self)
+        for j, ((_, length, _), match) in enumerate(zip(docs, matches)):
+            self._remember(length, base + j if match is None else self._root(match.item))
+        items = np.arange(base, base + len(docs))
+        self._exact.add_many(np.array([fp.exact for _, _, fp in docs], dtype=np.uint64), items)
+        self._lsh.add_rows(np.stack([fp.keys for _, _, fp in docs]), items)
+        columns = {}
+        if self.store.columns:
+            columns = {"doc_id": [d for d, _, _ in docs], "length": [n for _, n, _ in docs],
+                       "parent": self._parent[base:].tolist(), "exact": [_signed(fp.exact) for _, _, fp in docs],
+                       "keys": [fp.keys.tobytes() for _, _, fp in docs]}
+        record = self.store.put_many([_pack(d, fp.shingles) for d, _, fp in docs], **columns)
+        assert record == base, "the document store is out of step with the index"
 
-    def _remember(self, doc_id: str, length: int, parent: int) -> int:
-        self._ids.append(doc_id)
+    def _remember(self, length: int, parent: int) -> int:
         self._lengths.append(length)
         self._parent.append(parent)
-        return len(self._ids) - 1
+        return len(self._lengths) - 1
 
     def load(self, rows) -> None:
-        """Rebuild from stored rows (item, doc_id, length, parent, exact, keys), in item order."""
+        """Rebuild from stored rows (item, length, parent, exact, keys), in item order."""
         exact, keys = [], []
-        for item, doc_id, length, parent, digest, band_keys_blob in rows:
-            assert item == self._remember(doc_id, length, parent)
+        for item, length, parent, digest, band_keys_blob in rows:
+            assert item == self._remember(length, parent)
             exact.append(digest + (1 << 64) if digest < 0 else digest)
             keys.append(np.frombuffer(band_keys_blob, dtype=np.uint64))
         if keys:
@@ -185,10 +191,13 @@ class DocumentIndex:
         return None if best is None else self._describe(best[1], False, best[0])
 
     def shingles(self, item: int) -> np.ndarray:
-        return np.frombuffer(self.store.get(item), dtype=np.uint64)
+        return _unpack(self.store.get(item))[1]
+
+    def doc_id(self, item: int) -> str:
+        return _unpack(self.store.get(item))[0]
 
     def _describe(self, item: int, exact: bool, sim: float) -> DocMatch:
-        return DocMatch(item, self._ids[item], self._lengths[item], exact, sim)
+        return DocMatch(item, self.doc_id(item), self._lengths[item], exact, sim)
 
     def _root(self, item: int) -> int:
         while self._parent[item] != item:
@@ -198,20 +207,34 @@ class DocumentIndex:
 
     def cluster_of(self, item: int) -> str:
         """The id of the first document of the item's cluster."""
-        return self._ids[self._root(item)]
+        return self.doc_id(self._root(item))
 
     def memory_bytes(self) -> int:
-        """Memory held per document seen: band tables, ids, lengths, parents, store offsets."""
-        ids = sum(sys.getsizeof(i) + 8 for i in self._ids)
-        return (self._lsh.memory_bytes() + self._exact.memory_bytes() + ids + self._lengths.itemsize * len(self._lengths)
-                + self._parent.itemsize * len(self._parent) + self.store.memory_bytes())
+        """Memory held for the documents seen: band tables, lengths, parents."""
+        return (self._lsh.memory_bytes() + self._exact.memory_bytes() + self._lengths.itemsize * len(self._lengths)
+                + self._parent.itemsize * len(self._parent))
 
     def __len__(self) -> int:
-        return len(self._ids)
+        return len(self._lengths)
 
 
 def _signed(k: int) -> int:
     return k - (1 << 64) if k >= 1 << 63 else k
+
+
+_ID_LENGTH = struct.Struct("<q")
+
+
+def _pack(doc_id: str, shingles: np.ndarray) -> bytes:
+    """A stored document: its id (padded to 8 bytes) and its shingle set."""
+    ident = doc_id.encode("utf-8")
+    return _ID_LENGTH.pack(len(ident)) + ident + b"\0" * (-len(ident) % 8) + shingles.astype(np.uint64).tobytes()
+
+
+def _unpack(data: bytes) -> tuple[str, np.ndarray]:
+    (n,) = _ID_LENGTH.unpack_from(data)
+    start = _ID_LENGTH.size + n + (-n % 8)
+    return data[_ID_LENGTH.size:_ID_LENGTH.size + n].decode("utf-8"), np.frombuffer(data, dtype=np.uint64, offset=start)
 
 
 def _digest(hashes: np.ndarray) -> int:

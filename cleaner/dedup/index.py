@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from collections import defaultdict
-
 from .shingles import mix64
 
 
@@ -50,20 +48,17 @@ class BandTable:
     (a key shared by very many items, a common short passage, stops growing: that bounds query
     cost).
 
-    Compact: one sorted run of numpy arrays (uint64 key, uint32 item: 12 bytes an entry) plus a
-    dict of recent inserts, merged into the run when it reaches an eighth of the run's size (at
-    least `flush_at` entries), so each entry is moved about eight times over its life and a
-    query is two vectorised binary searches plus dict lookups. The merge is stable, so items of
-    a key stay in insertion order.
+    Compact: sorted runs of numpy arrays (uint64 key, uint32 item: 12 bytes an entry), oldest
+    first. A new batch of entries becomes a run, and the youngest run is merged into the one
+    before it while it is at least half its size (a binary counter, so each entry is moved
+    O(log n) times) and the two are under `max_run` entries together (so a merge never needs
+    much more memory than the table). A query is a pair of binary searches per run.
     """
 
-    def __init__(self, cap: int = 64, flush_at: int = 1 << 16):
+    def __init__(self, cap: int = 64, max_run: int = 1 << 22):
         self.cap = cap
-        self._flush_at = flush_at
-        self._recent: defaultdict[int, list[int]] = defaultdict(list)
-        self._recent_entries = 0
-        self._keys = np.empty(0, dtype=np.uint64)
-        self._items = np.empty(0, dtype=np.uint32)
+        self._max_run = max_run
+        self._runs: list[tuple[np.ndarray, np.ndarray]] = []
         self.entries = 0
 
     def add(self, keys: np.ndarray, item: int) -> None:
@@ -71,73 +66,87 @@ class BandTable:
 
     def add_rows(self, rows: np.ndarray, items: list[int]) -> None:
         """Add each row of keys for the item at the same position."""
-        keys = rows.ravel().tolist()
-        for bucket, item in zip(map(self._recent.__getitem__, keys), np.repeat(items, rows.shape[1]).tolist()):
-            bucket.append(item)
-        self._recent_entries += len(keys)
-        self.entries += len(keys)
-        if self._recent_entries >= max(self._flush_at, len(self._keys) // 8):
-            self.flush()
+        self.add_many(rows.ravel(), np.repeat(np.asarray(items, dtype=np.uint32), rows.shape[1]))
 
     def add_many(self, keys: np.ndarray, items: np.ndarray) -> None:
-        """Bulk insert (keys[i] belongs to items[i]), in the given order, e.g. from a stored index."""
-        self.flush()
-        self._merge(keys.astype(np.uint64), items.astype(np.uint32))
-        self.entries += len(keys)
-
-    def flush(self) -> None:
-        if not self._recent:
+        """Insert keys[i] for items[i], in the given order (later than everything before)."""
+        if not len(keys):
             return
-        n = self._recent_entries
-        keys = np.fromiter((k for k, b in self._recent.items() for _ in b), dtype=np.uint64, count=n)
-        items = np.fromiter((i for b in self._recent.values() for i in b), dtype=np.uint32, count=n)
-        self._recent, self._recent_entries = defaultdict(list), 0
-        self._merge(keys, items)
-
-    def _merge(self, keys: np.ndarray, items: np.ndarray) -> None:
-        keys = np.concatenate([self._keys, keys])
-        items = np.concatenate([self._items, items])
-        order = np.argsort(keys, kind="stable")  # older entries first among equal keys
-        self._keys, self._items = keys[order], items[order]
+        keys, items = keys.astype(np.uint64), items.astype(np.uint32)
+        order = np.argsort(keys, kind="stable")
+        self._runs.append((keys[order], items[order]))
+        self.entries += len(keys)
+        while len(self._runs) > 1:
+            (k1, i1), (k2, i2) = self._runs[-2], self._runs[-1]
+            if 2 * len(k2) < len(k1) or len(k1) + len(k2) > self._max_run:
+                break
+            self._runs[-2:] = [_merge_runs(k1, i1, k2, i2)]
 
     def query(self, keys: np.ndarray) -> list[int]:
         """Items in the bucket of at least one of the keys, in ascending order (earliest first)."""
         return sorted(self.query_rows(keys.reshape(1, -1))[0])
 
     def query_rows(self, rows: np.ndarray) -> list[set[int]]:
-        """`query` for each row of keys at once (one pair of binary searches for all of them)."""
+        """`query` for each row of keys at once (a pair of binary searches per run for all of them)."""
         m, width = rows.shape
         flat = rows.ravel()
         found: list[set[int]] = [set() for _ in range(m)]
-        taken: dict[int, int] = {}
-        if len(self._keys):
-            order = np.argsort(flat)  # sorted needles: binary searches walk the run in order
-            lo = np.empty(len(flat), dtype=np.int64)
-            hi = np.empty(len(flat), dtype=np.int64)
-            lo[order] = np.searchsorted(self._keys, flat[order], "left")
-            hi[order] = np.searchsorted(self._keys, flat[order], "right")
-            hi = np.minimum(hi, lo + self.cap)
+        room = np.full(len(flat), self.cap, dtype=np.int64)
+        for keys, items in self._runs:  # oldest first: a bucket is the first `cap` items of its key
+            lo = np.searchsorted(keys, flat, "left")
+            hi = np.minimum(np.searchsorted(keys, flat, "right"), lo + room)
+            room -= np.maximum(hi - lo, 0)
             for j in np.flatnonzero(hi > lo).tolist():
-                found[j // width].update(self._items[lo[j]:hi[j]].tolist())
-                taken[int(flat[j])] = int(hi[j] - lo[j])
-        if self._recent:
-            cap = self.cap
-            keys = flat.tolist()
-            for j, bucket in enumerate(map(self._recent.get, keys)):
-                if bucket:
-                    have = taken.get(keys[j], 0)
-                    if have < cap:
-                        found[j // width].update(bucket[:cap - have])
+                found[j // width].update(items[lo[j]:hi[j]].tolist())
         return found
 
     def bucket_sizes(self, keys: np.ndarray) -> np.ndarray:
         """How many items each key's bucket holds now (at most `cap`)."""
-        lo = np.searchsorted(self._keys, keys, "left")
-        hi = np.searchsorted(self._keys, keys, "right")
-        recent = np.fromiter((len(b) if b else 0 for b in map(self._recent.get, keys.tolist())), dtype=np.int64,
-                             count=len(keys))
-        return np.minimum(hi - lo + recent, self.cap)
+        sizes = np.zeros(len(keys), dtype=np.int64)
+        for run, _ in self._runs:
+            sizes += np.searchsorted(run, keys, "right") - np.searchsorted(run, keys, "left")
+        return np.minimum(sizes, self.cap)
 
     def memory_bytes(self) -> int:
-        """Bytes held by the sorted run (the recent dict, at most an eighth of it, not counted)."""
-        return self._keys.nbytes + self._items.nbytes
+        return sum(k.nbytes + i.nbytes for k, i in self._runs)
+
+
+def _merge_runs(k1: np.ndarray, i1: np.ndarray, k2: np.ndarray, i2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Merge two sorted runs; among equal keys the older run's entries come first."""
+    at = np.searchsorted(k1, k2, "right") + np.arange(len(k2))  # where run 2's entries land
+    keys = np.empty(len(k1) + len(k2), dtype=np.uint64)
+    items = np.empty(len(keys), dtype=np.uint32)
+    mask = np.ones(len(keys), dtype=bool)
+    mask[at] = False
+    keys[at], items[at] = k2, i2
+    keys[mask], items[mask] = k1, i1
+    return keys, items
+
+
+def bucket_candidates(keys: np.ndarray, items: np.ndarray, query_keys: np.ndarray, query_ids: np.ndarray,
+                      query_before: np.ndarray, cap: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Band-key grouping: for each query, the items filed under its key (the first `cap` of
+    them in item order, all when `cap` is None) that are below its `query_before`. Returns
+    unique (query id, item) pairs, sorted. Ids and items must fit in int64."""
+    items, query_ids = items.astype(np.int64), query_ids.astype(np.int64)
+    order = np.lexsort((items, keys))
+    keys, items = keys[order], items[order]
+    by_key = np.argsort(query_keys)  # sorted needles: the binary searches walk the keys in order
+    lo = np.searchsorted(keys, query_keys[by_key], "left")
+    found = lo < len(keys)
+    found[found] = keys[lo[found]] == query_keys[by_key][found]
+    hit, lo = by_key[found], lo[found]  # most queries find nothing: the rest is on the hits
+    hi = np.searchsorted(keys, query_keys[hit], "right")
+    if cap is not None:
+        hi = np.minimum(hi, lo + cap)
+    counts = hi - lo
+    owner = np.repeat(hit, counts)
+    pos = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(lo, counts)
+    found = items[pos]
+    keep = found < np.asarray(query_before, dtype=np.int64)[owner]
+    ids, found = query_ids[owner[keep]], found[keep]
+    order = np.lexsort((found, ids))
+    ids, found = ids[order], found[order]
+    new = np.ones(len(ids), dtype=bool)
+    new[1:] = (ids[1:] != ids[:-1]) | (found[1:] != found[:-1])
+    return ids[new], found[new]

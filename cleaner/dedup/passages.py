@@ -12,20 +12,33 @@ How a copy is found: LSH on MinHash signatures of each unit's shingle set, its c
 Content words alone are too few in a short quote; word pairs alone break at every edit; the mix
 keeps a copied 10-word sentence with one changed word well above the LSH threshold while two
 unrelated sentences share almost nothing. Each candidate is checked cheaply (the shingle sets
-must overlap by 40% of the smaller one) and then aligned word by word (difflib, all words). Aligned runs of 3+ words from one source that add up to `min_words`
-words count as copied; this containment test tolerates changed words and punctuation.
+must overlap by 40% of the smaller one) and then aligned word by word (difflib, all words).
+Aligned runs of 3+ words from one source that add up to `min_words` words count as copied;
+this containment test tolerates changed words and punctuation.
 
 What goes: a unit whose words are at least `min_coverage` copied is a duplicate; a paragraph
 whose words are at least `paragraph_share` duplicate goes whole, otherwise only its duplicate
 units go. Very short lines ("Thank you.") never form a unit of `min_words` words, so they are
 never duplicates. The first occurrence is kept: only kept text is ever a source.
+
+How it runs on a large corpus: the search for earlier copies is band-key grouping, as the
+large dedup pipelines do it, not an index held in memory. Workers compute each document's units
+and the band keys of its units (index entries) and windows (queries) (`PassageFingerprinter`).
+The main process numbers the indexable units in input order and writes the keys to partitions
+on disk (`PassageIndex.add_batch`), about 40 KB a document of temporary disk for the default
+settings. Each partition is then grouped on its own (`index.bucket_candidates`): a window's candidates are
+the first `BUCKET_CAP` units filed under one of its keys that come before its document. Workers
+align each window with its candidates (`align_windows`); the main process decides in input
+order, with the units still kept as the only sources (`passage_verdicts`). Memory holds one byte
+per indexed unit (kept or not) and eight per document of the run; everything else is on disk.
 """
 from __future__ import annotations
 
-import sys
+import struct
 from array import array
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
 import numpy as np
@@ -33,16 +46,22 @@ import numpy as np
 from ..config import PassageDedupConfig
 from ..model import Block, Removal, Span
 from ..segment import removal_spans, split_sentences
-from .index import BandTable, band_keys, choose_bands
+from ..spill import CompactPickle, Partitions, RecordFile, loaded, top_bits_part
+from .index import band_keys, bucket_candidates, choose_bands
 from .minhash import MinHasher
-from .store import FileStore
 from .shingles import hash_words, ngram_hashes, to32, word_spans, words
 
 STAGE = "passage-dedup"
 MAX_UNIT_WORDS = 40
 MIN_ALIGNED_RUN = 3
+BUCKET_CAP = 64  # a band key shared by very many units (a common short passage) proposes only its first ones
+WINDOW_BITS = 28  # a window id is (the document's ordinal in the call << WINDOW_BITS) | window code
 _RECALL_AT_THRESHOLD = 0.9
 _EMPTY = np.empty(0, dtype=np.uint32)
+
+# Partitioned records, two uint64 columns each: an entry (an indexed unit's band key, its item),
+# a query (a window's band key, the window id), a candidate pair (window id, item).
+PARTS = 256  # partitions of the band keys on disk: each is grouped on its own
 
 
 @dataclass
@@ -85,6 +104,35 @@ def passage_units(text: str, blocks: list[Block], stopwords: frozenset[str], min
     return units
 
 
+def pack_units(units: list[Unit]) -> bytes:
+    """Units as one buffer (they travel from a worker through the main process and a spool to
+    the worker that aligns them; the main process reads only their spans)."""
+    if not units:
+        return b""
+    spans = np.array([(u.block, u.start, u.end, len(u.hashes), len(u.shingles)) for u in units], dtype=np.int64)
+    return b"".join([np.int64(len(units)).tobytes(), spans.tobytes()]
+                    + [u.hashes.tobytes() for u in units] + [u.shingles.tobytes() for u in units])
+
+
+def unit_arrays(packed: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(spans: block, start, end, words, shingles per unit; all word hashes; all shingles)."""
+    n = int(np.frombuffer(packed, dtype=np.int64, count=1)[0]) if packed else 0
+    if not n:
+        return np.empty((0, 5), dtype=np.int64), _EMPTY, _EMPTY
+    spans = np.frombuffer(packed, dtype=np.int64, count=5 * n, offset=8).reshape(n, 5)
+    words = int(spans[:, 3].sum())
+    values = np.frombuffer(packed, dtype=np.uint32, offset=8 + spans.nbytes)
+    return spans, values[:words], values[words:]
+
+
+def unpack_units(packed: bytes) -> list[Unit]:
+    spans, hashes, shingles = unit_arrays(packed)
+    h = np.concatenate([[0], np.cumsum(spans[:, 3])])
+    s = np.concatenate([[0], np.cumsum(spans[:, 4])])
+    return [Unit(block, start, end, hashes[h[k]:h[k + 1]], shingles[s[k]:s[k + 1]])
+            for k, (block, start, end) in enumerate(spans[:, :3].tolist())]
+
+
 def _join_short(pieces: list[tuple[int, int, list[str]]], min_words: int) -> list[list]:
     """Group consecutive pieces so each group has at least `min_words` words where possible."""
     groups: list[list] = []
@@ -104,193 +152,331 @@ def _join_short(pieces: list[tuple[int, int, list[str]]], min_words: int) -> lis
     return groups
 
 
+# -- per document (workers) ------------------------------------------------------------------------
+@dataclass
+class PassageKeys(CompactPickle):
+    """What the corpus-wide stage files for a document, made ready in a worker. Window codes are
+    k * max_window + w - 1 for the window of w units ending at unit k; a window is eligible when
+    it has `min_words` words and some shingles (for one unit: exactly an indexable unit)."""
+
+    indexable: np.ndarray  # bool per unit
+    unit_keys: np.ndarray  # uint64 (indexable units, bands): index entries, and queries of their own
+    records: bytes  # the indexable units as the store keeps them, one after the other
+    record_ends: np.ndarray  # where each ends in `records`
+    windows: np.ndarray  # uint64 codes of the eligible windows of 2+ units
+    window_keys: np.ndarray  # uint64 (len(windows), bands): their queries
+    same_doc: dict[int, list[int]] = field(default_factory=dict)  # window code -> earlier units sharing a band
+
+
+class PassageFingerprinter:
+    """MinHash LSH keys of units and windows (pure per-document work, batched)."""
+
+    def __init__(self, cfg: PassageDedupConfig):
+        self.cfg = cfg
+        self.hasher = MinHasher(cfg.num_perm, cfg.seed)
+        self.bands, self.rows = choose_bands(cfg.threshold, cfg.num_perm, _RECALL_AT_THRESHOLD)
+
+    def keys(self, docs_units: list[list[Unit]], doc_ids: list[str]) -> list[PassageKeys]:
+        """A window's signature is the element-wise minimum of its units' signatures (the
+        MinHash of the union of their shingle sets)."""
+        width = self.cfg.max_window
+        sigs = self.hasher.signatures([u.shingles for units in docs_units for u in units])
+        out, pos = [], 0
+        for units, doc_id in zip(docs_units, doc_ids):
+            n = len(units)
+            own = sigs[pos:pos + n]
+            pos += n
+            windows = np.full((n, width, sigs.shape[1]), np.uint32(0xFFFFFFFF), dtype=np.uint32)
+            windows[:, 0] = own
+            for j in range(1, width):
+                windows[j:, j] = np.minimum(windows[j - 1:-1, j - 1], own[j:])
+            eligible = self._eligible(units)
+            keys = band_keys(windows[eligible], self.bands, self.rows) if n else np.empty((0, self.bands), np.uint64)
+            codes = np.flatnonzero(eligible.ravel())
+            single = codes % width == 0
+            indexable = eligible[:, 0]
+            records = _pack(doc_id, [u for u, i in zip(units, indexable) if i])
+            out.append(PassageKeys(indexable, keys[single], b"".join(records), np.cumsum([len(r) for r in records]),
+                                   codes[~single].astype(np.uint64), keys[~single],
+                                   _same_document(codes, keys, single, width)))
+        return out
+
+    def _eligible(self, units: list[Unit]) -> np.ndarray:
+        """(units, max_window) bool: the window of w units ending at unit k can be a copy."""
+        width, n = self.cfg.max_window, len(units)
+        counts = np.concatenate([[0], np.cumsum([len(u.hashes) for u in units])])
+        some = np.concatenate([[0], np.cumsum([len(u.shingles) > 0 for u in units])])
+        eligible = np.zeros((n, width), dtype=bool)
+        for w in range(1, width + 1):
+            k = np.arange(w - 1, n)
+            eligible[k, w - 1] = (counts[k + 1] - counts[k - w + 1] >= self.cfg.min_words) & (some[k + 1] > some[k - w + 1])
+        return eligible
+
+
+def _same_document(codes: np.ndarray, keys: np.ndarray, single: np.ndarray, width: int) -> dict[int, list[int]]:
+    """Per window, the indexable units before its first unit that share one of its band keys."""
+    units = codes[single] // width
+    bands = keys.shape[1]
+    first = codes // width - codes % width  # the window's first unit
+    ids, found = bucket_candidates(keys[single].ravel(), np.repeat(units, bands), keys.ravel(),
+                                   np.repeat(codes, bands), np.repeat(first, bands), cap=None)
+    same: dict[int, list[int]] = {}
+    for code, unit in zip(ids.tolist(), found.tolist()):
+        same.setdefault(code, []).append(unit)
+    return same
+
+
+def aligned_runs(window: np.ndarray, shingles: np.ndarray, hashes: np.ndarray, source_shingles: np.ndarray,
+                 min_words: int) -> list[tuple[int, int]]:
+    """(position in the window, length) of the runs of words copied from the source, or []
+    when the shingle sets overlap too little or the runs add up to fewer than `min_words`."""
+    inter = len(np.intersect1d(shingles, source_shingles, assume_unique=True))
+    if inter < 0.4 * min(len(shingles), len(source_shingles)):
+        return []
+    matcher = SequenceMatcher(None, window.tolist(), hashes.tolist(), autojunk=False)
+    runs = [(m.a, m.size) for m in matcher.get_matching_blocks() if m.size >= MIN_ALIGNED_RUN]
+    return runs if sum(size for _, size in runs) >= min_words else []
+
+
+Alignment = tuple[int, int, list[tuple[int, int]]]  # window code, source, runs
+
+
+def align_windows(units: bytes, windows: list[tuple[int, list[int]]], payloads: dict[int, bytes],
+                  cfg: PassageDedupConfig) -> list[Alignment]:
+    """Align each window with its candidate sources (pure: runs in workers).
+
+    `units` are the document's units (`pack_units`); `windows` lists, by window code, the
+    sources: an earlier unit (item >= 0, its stored record in `payloads`) or unit j of this
+    document (-2 - j). Returns the alignments that count, in window order, then source order."""
+    width = cfg.max_window
+    spans, hashes, shingles = unit_arrays(units)
+    h = np.concatenate([[0], np.cumsum(spans[:, 3])])
+    s = np.concatenate([[0], np.cumsum(spans[:, 4])])
+    sources_words = {item: _unpack(data)[1] for item, data in payloads.items()}
+    out: list[Alignment] = []
+    for code, sources in windows:
+        k, w = code // width, code % width + 1
+        lo = k - w + 1
+        window = hashes[h[lo]:h[k + 1]]
+        own = shingles[s[lo]:s[k + 1]]
+        window_shingles = own if w == 1 else np.unique(own)
+        for source in sources:
+            if source >= 0:
+                source_hashes, source_shingles = sources_words[source]
+            else:
+                j = -2 - source
+                source_hashes, source_shingles = hashes[h[j]:h[j + 1]], shingles[s[j]:s[j + 1]]
+            runs = aligned_runs(window, window_shingles, source_hashes, source_shingles, cfg.min_words)
+            if runs:
+                out.append((code, source, runs))
+    return out
+
+
+# -- corpus-wide (main process) --------------------------------------------------------------------
 @dataclass(frozen=True)
 class Verdict:
     source: Span  # the earlier passage this unit copies
     coverage: float  # share of the unit's words aligned to earlier text
 
 
+def passage_verdicts(doc_id: str, units: list[Unit], alignments: list[Alignment], cfg: PassageDedupConfig,
+                     alive: Callable[[int], bool], span_of: Callable[[int], Span]) -> list[Verdict | None]:
+    """A verdict per unit (None: not a copy). Words are credited to the first source that
+    aligns with them, among units still kept (`alive`) and earlier units of this document."""
+    width = cfg.max_window
+    offsets = np.concatenate([[0], np.cumsum([len(u.hashes) for u in units])]).astype(np.int64)
+    covered = np.full(int(offsets[-1]), -1, dtype=np.int64)  # the source of each copied word
+    for code, source, runs in alignments:
+        if source >= 0 and not alive(source):
+            continue
+        base = offsets[code // width - code % width]
+        for a, size in runs:
+            seg = covered[base + a:base + a + size]
+            seg[seg == -1] = source
+    verdicts: list[Verdict | None] = []
+    for k in range(len(units)):
+        seg = covered[offsets[k]:offsets[k + 1]]
+        hit = seg[seg != -1]
+        coverage = len(hit) / len(seg) if len(seg) else 0.0
+        if coverage < cfg.min_coverage or len(hit) == 0:
+            verdicts.append(None)
+            continue
+        source = Counter(hit.tolist()).most_common(1)[0][0]
+        if source >= 0:
+            span = span_of(source)
+        else:  # an earlier unit of this document; if that is itself a copy, point at its source
+            j = -2 - source
+            span = verdicts[j].source if verdicts[j] is not None else Span(doc_id, units[j].start, units[j].end)
+        verdicts.append(Verdict(span, coverage))
+    return verdicts
+
+
 class PassageIndex:
-    """Passages kept so far: LSH band keys of their shingle-set MinHash in a compact band table,
-    a few numbers each in arrays, and their word hashes and shingles in the store (read back to
-    verify a candidate)."""
+    """The units indexed so far: in memory, one byte each (still kept or not); on disk, their
+    band keys (partitions, for grouping) and their words and spans (the store: a temporary
+    record file, or the persistent index's table). Each call of the pipeline files the queries
+    of its documents and groups them against every unit indexed before."""
 
-    def __init__(self, cfg: PassageDedupConfig, store=None):
+    def __init__(self, cfg: PassageDedupConfig, store=None, memory_bytes: int = 32 << 20):
         self.cfg = cfg
-        self.hasher = MinHasher(cfg.num_perm, cfg.seed)
-        self.bands, self.rows = choose_bands(cfg.threshold, cfg.num_perm, _RECALL_AT_THRESHOLD)
-        self._store = store
-        self._lsh = BandTable()
-        self._doc_seq = array("q")
-        self._unit = array("q")
-        self._start = array("q")
-        self._end = array("q")
+        self.width = cfg.max_window
+        self._store = store if store is not None else RecordFile()
         self._alive = bytearray()
-        self._doc_ids: dict[int, str] = {}
+        self._memory_bytes = memory_bytes
+        self._entries = Partitions(2, top_bits_part(PARTS), PARTS, memory_bytes)
+        self._begin()
 
-    def window_keys(self, docs_units: list[list[Unit]]) -> list[np.ndarray]:
-        """Per document, the LSH band keys of every window: shape (units, max_window, bands), where
-        [k, w-1] is the window of w units ending at unit k. A window's signature is the
-        element-wise minimum of its units' signatures (the MinHash of the union). Pure
-        per-document work, batched (runs in workers)."""
-        width = self.cfg.max_window
-        sigs = self.hasher.signatures([u.shingles for units in docs_units for u in units])
-        stacks, pos = [], 0
-        for units in docs_units:
-            own = sigs[pos:pos + len(units)]
-            pos += len(units)
-            windows = np.full((len(units), width, own.shape[1]), np.uint32(0xFFFFFFFF), dtype=np.uint32)
-            windows[:, 0] = own
-            for j in range(1, width):
-                windows[j:, j] = np.minimum(windows[j - 1:-1, j - 1], own[j:])
-            stacks.append(windows)
-        if not pos:
-            return [np.empty((0, width, self.bands), dtype=np.uint64) for _ in docs_units]
-        keys = band_keys(np.concatenate(stacks).reshape(-1, sigs.shape[1]), self.bands, self.rows)
-        keys = keys.reshape(-1, width, self.bands)
-        out, pos = [], 0
-        for units in docs_units:
-            out.append(keys[pos:pos + len(units)])
-            pos += len(units)
-        return out
+    def _begin(self) -> None:
+        self.queries = Partitions(2, top_bits_part(PARTS), PARTS, self._memory_bytes)
+        self._firsts = array("q")  # per document of this call (by ordinal): its first item
 
-    def find(self, doc_seq: int, doc_id: str, units: list[Unit], keys: np.ndarray) -> tuple[list[Verdict | None], list[int]]:
-        """A verdict per unit (None: not a copy), and the index items added for the units.
+    def load(self, rows, chunk: int = 1 << 14) -> None:
+        """Rebuild from stored rows (item, alive, keys), in item order."""
+        keys, items = [], []
+        for item, alive, keys_blob in rows:
+            assert item == len(self._alive), "the passage store is out of step with the index"
+            self._alive.append(alive)
+            keys.append(np.frombuffer(keys_blob, dtype=np.uint64))
+            items.append(item)
+            if len(items) >= chunk:
+                self._add_entries(keys, items)
+                keys, items = [], []
+        self._add_entries(keys, items)
 
-        Earlier documents are looked up in one batch; earlier units of this document in a local
-        table, so a later part of the document can match an earlier part. The units are indexed
-        when the document is done; call `retire` with the items whose text ended up removed.
-        """
-        cfg = self.cfg
-        n, width = len(units), cfg.max_window
-        offsets = np.concatenate([[0], np.cumsum([len(u.hashes) for u in units])]).astype(np.int64)
-        # Which words are copied, and from where: an index item (>= 0), or unit j of this
-        # document (-2 - j); -1 where nothing was found.
-        covered = np.full(int(offsets[-1]), -1, dtype=np.int64)
-        indexable = np.array([len(u.hashes) >= cfg.min_words and len(u.shingles) > 0 for u in units], dtype=bool)
-        rows = keys.reshape(-1, self.bands)
-        earlier = self._lsh.query_rows(rows) if n else []
-        # Earlier units of this document sharing a band with each window (band keys of different
-        # bands never collide, so equal keys mean a shared band).
-        shared = (rows[:, None, :] == keys[:, 0][None, :, :]).any(axis=2) & indexable[None, :] if n else None
-        for k in range(n):
-            for w in range(1, width + 1):
-                lo = k - w + 1
-                if lo < 0 or offsets[k + 1] - offsets[lo] < cfg.min_words:
-                    continue
-                sources = sorted(c for c in earlier[k * width + w - 1] if self._alive[c])
-                sources += [-2 - j for j in np.flatnonzero(shared[k * width + w - 1, :lo]).tolist()]
-                if not sources:
-                    continue
-                if w == 1:
-                    shingles, window = units[k].shingles, units[k].hashes
-                else:
-                    shingles = np.unique(np.concatenate([u.shingles for u in units[lo:k + 1]]))
-                    window = np.concatenate([u.hashes for u in units[lo:k + 1]])
-                if len(shingles) == 0:
-                    continue
-                for source in sources:
-                    hashes, source_shingles = self.payload(source) if source >= 0 else (
-                        units[-2 - source].hashes, units[-2 - source].shingles)
-                    self._align(window, shingles, hashes, source_shingles, source, covered[offsets[lo]:offsets[k + 1]])
-        items = [self.add(doc_seq, doc_id, k, u.start, u.end, u.hashes, u.shingles, keys[k, 0]) if indexable[k] else -1
-                 for k, u in enumerate(units)]
-        added = [i for i in items if i >= 0]
-        self._lsh.add_rows(keys[indexable, 0], added)
-        return self._verdicts(doc_id, units, offsets, covered), items
+    def _add_entries(self, keys: list[np.ndarray], items: list[int]) -> None:
+        if items:
+            self._entries.add(np.stack([np.concatenate(keys),
+                                        np.repeat(np.array(items, np.uint64), [len(k) for k in keys])], axis=1))
+
+    def add(self, seq: int, doc_id: str, units: bytes, pk: PassageKeys) -> tuple[int, np.ndarray]:
+        """Index a document's units (`pack_units`) and file its windows' queries (documents come
+        in input order; `seq` is the document's number across runs). Returns the document's
+        ordinal in this call and each unit's item number (-1: not indexed)."""
+        ordinal, first = len(self._firsts), len(self._alive)
+        self._firsts.append(first)
+        k = np.flatnonzero(pk.indexable)
+        items = np.full(len(pk.indexable), -1, dtype=np.int64)
+        items[k] = np.arange(first, first + len(k))
+        if not len(k):
+            return ordinal, items
+        columns = _columns(seq, doc_id, units, k, pk) if self._store.columns else {}
+        view, starts = memoryview(pk.records), [0, *pk.record_ends.tolist()]
+        self._store.put_many([view[a:b] for a, b in zip(starts, starts[1:])], **columns)
+        self._alive.extend(b"\x01" * len(k))
+        bands, n = pk.unit_keys.shape[1], pk.unit_keys.size
+        entries = np.empty((n, 2), np.uint64)
+        entries[:, 0] = pk.unit_keys.ravel()
+        entries[:, 1] = np.repeat(items[k], bands)
+        self._entries.add(entries)
+        queries = np.empty((n + pk.window_keys.size, 2), np.uint64)
+        queries[:n, 0] = entries[:, 0]
+        queries[n:, 0] = pk.window_keys.ravel()
+        codes = np.concatenate([k.astype(np.uint64) * np.uint64(self.width), pk.windows])
+        queries[:, 1] = np.repeat(codes | (np.uint64(ordinal) << np.uint64(WINDOW_BITS)), bands)
+        self.queries.add(queries)
+        return ordinal, items
 
     @property
-    def store(self):
-        if self._store is None:  # created on first use: workers only fingerprint
-            self._store = FileStore()
-        return self._store
+    def documents_in_call(self) -> int:
+        return len(self._firsts)
 
-    def add(self, doc_seq: int, doc_id: str, unit: int, start: int, end: int, hashes: np.ndarray,
-            shingles: np.ndarray, keys: np.ndarray, alive: bool = True) -> int:
-        """Record a passage (its band keys go in the table with `BandTable.add_rows`); returns its item."""
-        item = self._remember(doc_seq, doc_id, unit, start, end, alive)
-        record = self.store.put(_pack(hashes, shingles), doc_seq=doc_seq, doc_id=doc_id, unit=unit, start=start,
-                                end=end, alive=int(alive), keys=keys.tobytes())
-        assert record == item, "the passage store is out of step with the index"
-        return item
-
-    def _remember(self, doc_seq: int, doc_id: str, unit: int, start: int, end: int, alive: bool) -> int:
-        self._doc_seq.append(doc_seq)
-        self._unit.append(unit)
-        self._start.append(start)
-        self._end.append(end)
-        self._alive.append(alive)
-        self._doc_ids[doc_seq] = doc_id
-        return len(self._alive) - 1
-
-    def load(self, rows) -> None:
-        """Rebuild from stored rows (item, doc_seq, doc_id, unit, start, end, alive, keys), in item order."""
-        keys = []
-        for item, doc_seq, doc_id, unit, start, end, alive, band_keys_blob in rows:
-            assert item == self._remember(doc_seq, doc_id, unit, start, end, alive)
-            keys.append(np.frombuffer(band_keys_blob, dtype=np.uint64))
-        if keys:
-            items = np.arange(len(keys), dtype=np.uint32)
-            self._lsh.add_many(np.concatenate(keys), np.repeat(items, [len(k) for k in keys]))
-
-    def payload(self, item: int) -> tuple[np.ndarray, np.ndarray]:
-        """The word hashes and shingles of an indexed passage."""
-        data = np.frombuffer(self.store.get(item), dtype=np.uint32)
-        n = int(data[0])
-        return data[1:1 + n], data[1 + n:]
-
-    def _align(self, window: np.ndarray, shingles: np.ndarray, hashes: np.ndarray, source_shingles: np.ndarray,
-               source: int, covered: np.ndarray) -> None:
-        """Mark the window's words copied from `source` (word hashes `hashes`) in `covered` (a view)."""
-        inter = len(np.intersect1d(shingles, source_shingles, assume_unique=True))
-        if inter < 0.4 * min(len(shingles), len(source_shingles)):
+    def group_tasks(self, rows: int = 1 << 20) -> Iterator[list[tuple]]:
+        """What `group_candidates` needs: a task is a list of partitions (`spill.PartFile`s, read
+        by the worker) with about `rows` queries in all, each grouped on its own (small
+        partitions sort faster); a single in-memory partition when nothing was spilled."""
+        firsts = np.frombuffer(self._firsts, dtype=np.int64).copy()
+        if not self._entries.spilled and not self.queries.spilled:
+            if self.queries.count:
+                yield [(self._entries.all(), self.queries.all(), firsts)]
             return
-        matcher = SequenceMatcher(None, window.tolist(), hashes.tolist(), autojunk=False)
-        runs = [m for m in matcher.get_matching_blocks() if m.size >= MIN_ALIGNED_RUN]
-        if sum(m.size for m in runs) < self.cfg.min_words:
-            return
-        for m in runs:
-            seg = covered[m.a:m.a + m.size]
-            seg[seg == -1] = source
+        task: list = []
+        size = 0
+        for p in range(PARTS):
+            queries = self.queries.part_file(p)
+            if n := len(queries):
+                task.append((self._entries.part_file(p), queries, firsts))
+                size += n
+            if task and (size >= rows or p == PARTS - 1):
+                yield task
+                task, size = [], 0
 
-    def _verdicts(self, doc_id: str, units: list[Unit], offsets, covered) -> list[Verdict | None]:
-        verdicts: list[Verdict | None] = []
-        for k in range(len(units)):
-            seg = covered[offsets[k]:offsets[k + 1]]
-            hit = seg[seg != -1]
-            coverage = len(hit) / len(seg) if len(seg) else 0.0
-            if coverage < self.cfg.min_coverage or len(hit) == 0:
-                verdicts.append(None)
-                continue
-            source = Counter(hit.tolist()).most_common(1)[0][0]
-            if source >= 0:
-                span = Span(self._doc_ids[self._doc_seq[source]], self._start[source], self._end[source])
-            else:  # an earlier unit of this document; if that is itself a copy, point at its source
-                j = -2 - source
-                span = verdicts[j].source if verdicts[j] is not None else Span(doc_id, units[j].start, units[j].end)
-            verdicts.append(Verdict(span, coverage))
-        return verdicts
+    def end_call(self) -> None:
+        """The queries of one call are grouped; the next call files its own."""
+        self.queries.close()
+        self._begin()
+
+    def record(self, item: int) -> bytes:
+        """An indexed unit as stored (its span, word hashes and shingles: see `align_windows`)."""
+        return self._store.get(item)
+
+    def span(self, item: int) -> Span:
+        return _unpack(self._store.get(item))[0]
+
+    def alive(self, item: int) -> bool:
+        return bool(self._alive[item])
 
     def retire(self, items: list[int]) -> None:
-        """Items whose text was removed stop being sources: only kept text is a first occurrence."""
+        """Units whose text was removed stop being sources: only kept text is a first occurrence."""
         items = [i for i in items if i >= 0]
         for i in items:
             self._alive[i] = 0
         if items:
-            self.store.retire(items)
+            self._store.retire(items)
 
     def memory_bytes(self) -> int:
-        arrays = sum(a.itemsize * len(a) for a in (self._doc_seq, self._unit, self._start, self._end))
-        ids = sum(sys.getsizeof(v) + 100 for v in self._doc_ids.values())  # ~100 bytes a dict entry
-        return self._lsh.memory_bytes() + arrays + len(self._alive) + ids + self.store.memory_bytes()
+        """Memory held per unit and per document (the partitions' buffers are bounded)."""
+        return len(self._alive) + self._firsts.itemsize * len(self._firsts)
 
     def __len__(self) -> int:
         return len(self._alive)
 
+    def close(self) -> None:
+        self._entries.close()
+        self.queries.close()
+        self._store.close()
 
-def _pack(hashes: np.ndarray, shingles: np.ndarray) -> bytes:
-    return np.concatenate([np.array([len(hashes)], dtype=np.uint32), hashes.astype(np.uint32),
-                           shingles.astype(np.uint32)]).tobytes()
+
+def group_partitions(task: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> np.ndarray:
+    """`group_candidates` of each partition of a task, one after the other."""
+    found = [group_candidates(loaded(entries), loaded(queries), firsts) for entries, queries, firsts in task]
+    return np.concatenate(found) if found else np.empty((0, 2), np.uint64)
+
+
+def group_candidates(entries: np.ndarray, queries: np.ndarray, firsts: np.ndarray) -> np.ndarray:
+    """Pairs (window, item), unique and sorted: each query's bucket (the first `BUCKET_CAP`
+    entries of its key, in item order) restricted to items before the query's document
+    (`firsts[ordinal]` is the first item of the document with that ordinal)."""
+    ordinal = (queries[:, 1] >> np.uint64(WINDOW_BITS)).astype(np.int64)
+    windows, items = bucket_candidates(entries[:, 0], entries[:, 1], queries[:, 0], queries[:, 1],
+                                       firsts[ordinal], cap=BUCKET_CAP)
+    return np.stack([windows, items], axis=1).astype(np.uint64)
+
+
+_HEADER = struct.Struct("<qqii")  # start, end, words, doc id bytes
+
+
+def _pack(doc_id: str, units: list[Unit]) -> list[bytes]:
+    """Stored units: span, document id (padded to 4 bytes), word hashes and shingles."""
+    ident = doc_id.encode("utf-8")
+    ident += b"\0" * (-len(ident) % 4)
+    return [_HEADER.pack(u.start, u.end, len(u.hashes), len(ident)) + ident + u.hashes.tobytes() + u.shingles.tobytes()
+            for u in units]
+
+
+def _unpack(data: bytes) -> tuple[Span, tuple[np.ndarray, np.ndarray]]:
+    start, end, n, id_len = _HEADER.unpack_from(data)
+    pos = _HEADER.size
+    doc_id = data[pos:pos + id_len].rstrip(b"\0").decode("utf-8")
+    values = np.frombuffer(data, dtype=np.uint32, offset=pos + id_len)
+    return Span(doc_id, start, end), (values[:n], values[n:])
+
+
+def _columns(seq: int, doc_id: str, units: bytes, k: np.ndarray, pk: PassageKeys) -> dict:
+    """Columns of the persistent index's passage rows (one list per column)."""
+    spans = unit_arrays(units)[0][k]
+    return {"doc_seq": [seq] * len(k), "doc_id": [doc_id] * len(k), "unit": k.tolist(),
+            "start": spans[:, 1].tolist(), "end": spans[:, 2].tolist(),
+            "alive": [1] * len(k), "keys": [row.tobytes() for row in pk.unit_keys]}
 
 
 def passage_removals(doc_id: str, text: str, blocks: list[Block], units: list[Unit],

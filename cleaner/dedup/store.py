@@ -1,9 +1,7 @@
-"""Where the indexes keep what is only needed to verify a candidate (shingle sets, passage word
-hashes): on disk, read back by record number, so memory holds band keys and small arrays only.
-
-`FileStore` is a temporary append-only file (a run without an index file). `IndexDatabase`
-keeps the same records, and what it takes to rebuild the in-memory indexes (ids, band keys,
-clusters, site line counts), in SQLite: `cleaner clean ... --index corpus.db`.
+"""The persistent index: `cleaner clean ... --index corpus.db` keeps in SQLite what a run kept
+(documents' ids, shingle sets, band keys and clusters; passages' words, spans and band keys;
+site line counts), so a later run drops what an earlier one already has. Its tables also serve
+as the run's record stores (`SqliteRecords`), in place of the temporary `spill.RecordFile`.
 """
 from __future__ import annotations
 
@@ -11,45 +9,11 @@ import fcntl
 import json
 import os
 import sqlite3
-import tempfile
-from array import array
 from typing import Any
 
 import numpy as np
 
-SCHEMA_VERSION = 1
-
-
-class FileStore:
-    """Records appended to a temporary file; 8 bytes of memory per record (its offset).
-    Columns other than the record itself are not kept (a temporary index needs none)."""
-
-    def __init__(self) -> None:
-        self._file = tempfile.TemporaryFile(prefix="cleaner-store-")
-        self._offsets = array("q", [0])
-
-    def put(self, data: bytes, **columns: Any) -> int:
-        self._file.seek(self._offsets[-1])
-        self._file.write(data)
-        self._offsets.append(self._offsets[-1] + len(data))
-        return len(self._offsets) - 2
-
-    def get(self, record: int) -> bytes:
-        start, end = self._offsets[record], self._offsets[record + 1]
-        self._file.seek(start)
-        return self._file.read(end - start)
-
-    def retire(self, records: list[int]) -> None:
-        """Nothing to record: liveness is kept in memory."""
-
-    def __len__(self) -> int:
-        return len(self._offsets) - 1
-
-    def memory_bytes(self) -> int:
-        return self._offsets.itemsize * len(self._offsets)
-
-    def close(self) -> None:
-        self._file.close()
+SCHEMA_VERSION = 2
 
 
 class IndexBusy(RuntimeError):
@@ -64,16 +28,21 @@ class SqliteRecords:
     """One table of an index database as a store: `put` inserts the record and its columns."""
 
     def __init__(self, db: "IndexDatabase", table: str, blob: str, columns: tuple[str, ...]):
-        self._db, self._table, self._blob, self._columns = db, table, blob, columns
+        self._db, self._table, self._blob, self.columns = db, table, blob, columns
         self._count = db.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
         names = ", ".join(("item", blob) + columns)
         self._insert = f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * (2 + len(columns)))})"
 
     def put(self, data: bytes, **columns: Any) -> int:
-        record = self._count
-        self._db.conn.execute(self._insert, (record, data, *(columns[c] for c in self._columns)))
-        self._count += 1
-        return record
+        return self.put_many([data], **{c: [v] for c, v in columns.items()})
+
+    def put_many(self, records: list[bytes], **columns: list) -> int:
+        """Insert records with their columns (a list per column); returns the first's number."""
+        first = self._count
+        rows = zip(range(first, first + len(records)), records, *(columns[c] for c in self.columns))
+        self._db.conn.executemany(self._insert, rows)
+        self._count += len(records)
+        return first
 
     def get(self, record: int) -> bytes:
         return self._db.conn.execute(f"SELECT {self._blob} FROM {self._table} WHERE item = ?", (record,)).fetchone()[0]
@@ -83,9 +52,6 @@ class SqliteRecords:
 
     def __len__(self) -> int:
         return self._count
-
-    def memory_bytes(self) -> int:
-        return 0
 
     def close(self) -> None:
         """The database closes them all."""
@@ -151,15 +117,17 @@ class IndexDatabase:
 
     # -- loading into memory ----------------------------------------------------------------------
     def document_rows(self):
-        return self.conn.execute("SELECT item, doc_id, length, parent, exact, keys FROM documents ORDER BY item")
+        return self.conn.execute("SELECT item, length, parent, exact, keys FROM documents ORDER BY item")
 
     def passage_rows(self):
-        return self.conn.execute('SELECT item, doc_seq, doc_id, unit, start, "end", alive, keys FROM passages ORDER BY item')
+        return self.conn.execute("SELECT item, alive, keys FROM passages ORDER BY item")
 
-    def template_counts(self) -> tuple[np.ndarray, np.ndarray]:
-        rows = self.conn.execute("SELECT key, pages FROM templates ORDER BY key").fetchall()
-        keys = np.array([_unsigned(k) for k, _ in rows], dtype=np.uint64)
-        return keys, np.array([p for _, p in rows], dtype=np.int64)
+    def template_counts(self, chunk: int = 1 << 16):
+        """(keys, pages) arrays of the site line counts so far, a chunk at a time."""
+        cursor = self.conn.execute("SELECT key, pages FROM templates")
+        while rows := cursor.fetchmany(chunk):
+            keys = np.array([k for k, _ in rows], dtype=np.int64).view(np.uint64)
+            yield keys, np.array([p for _, p in rows], dtype=np.int64)
 
     def next_seq(self) -> int:
         """The sequence number the next document gets (documents are numbered across runs)."""
@@ -170,7 +138,7 @@ class IndexDatabase:
     def add_template_counts(self, keys: np.ndarray, counts: np.ndarray) -> None:
         self.conn.executemany(
             "INSERT INTO templates VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET pages = pages + excluded.pages",
-            [(_signed(int(k)), int(c)) for k, c in zip(keys.tolist(), counts.tolist())])
+            zip(keys.astype(np.uint64).view(np.int64).tolist(), counts.tolist()))
 
     def commit(self, next_seq: int) -> None:
         self.conn.execute("INSERT OR REPLACE INTO meta VALUES ('next_seq', ?)", (str(next_seq),))
@@ -197,12 +165,3 @@ class IndexDatabase:
             "site_template_lines": q(f"SELECT COUNT(*) FROM templates WHERE pages >= {int(settings.get('site_template_min_pages') or 0) or 1 << 62}"),
             "settings": settings,
         }
-
-
-def _signed(k: int) -> int:
-    """SQLite integers are signed 64-bit: store uint64 keys by their two's complement."""
-    return k - (1 << 64) if k >= 1 << 63 else k
-
-
-def _unsigned(k: int) -> int:
-    return k + (1 << 64) if k < 0 else k
