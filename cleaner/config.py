@@ -72,6 +72,7 @@ class DedupConfig:
 class RunConfig:
     workers: int = 0  # processes for per-document work; 0 means one per core
     batch_size: int = 32  # documents sent to a worker at a time
+    buffer_mb: int = 32  # memory for each buffer of band keys before it spills to temporary files
     index: str = ""  # SQLite file of a persistent index ("" : this run only)
     engine: str = "local"  # local (a process pool) or ray
     ray_address: str = ""  # a Ray cluster to join ("" : start Ray on this machine)
@@ -149,6 +150,7 @@ class Config:
             (1 <= self.dedup.passages.max_window <= 5, "dedup.passages.max_window must be in [1, 5]"),
             (self.run.workers >= 0, "run.workers must be >= 0 (0: one per core)"),
             (self.run.batch_size >= 1, "run.batch_size must be >= 1"),
+            (self.run.buffer_mb >= 1, "run.buffer_mb must be >= 1"),
             (self.run.engine in ("local", "ray"), "run.engine must be local or ray"),
         ]
         for ok, message in checks:

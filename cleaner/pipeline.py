@@ -48,6 +48,10 @@ from .writers import OutputWriter
 log = logging.getLogger(__name__)
 
 DECIDE_WINDOW = 256  # documents of pass 3 handed to the workers at a time
+# With run.workers = 0, work that takes less than this per document stays in the main process:
+# shipping a document to a worker and back costs about 0.2 ms of the main process's time
+# (measured in bench/scale.py: document dedup alone ran slower with 2 workers than with 1).
+AUTO_POOL_SECONDS = 0.001
 
 
 @dataclass
@@ -241,7 +245,8 @@ class Cleaner:
         self._db = IndexDatabase(self.config.run.index, self.config.index_settings()) if self.config.run.index else None
         self.doc_index = DocumentIndex(d.documents, self._db.documents if self._db else None) \
             if d.enabled and d.documents.enabled else None
-        self.passage_index = PassageIndex(d.passages, self._db.passages if self._db else None) \
+        self._buffer_bytes = self.config.run.buffer_mb << 20
+        self.passage_index = PassageIndex(d.passages, self._db.passages if self._db else None, self._buffer_bytes) \
             if d.enabled and d.passages.enabled else None
         self._seq = 0
         self._complete = False
@@ -320,7 +325,7 @@ class Cleaner:
     # -- passes -----------------------------------------------------------------------------
     def _first_pass(self, items: Iterable[Document | Skip], spool: Spool) -> frozenset[int]:
         """Extract every document once, count its line keys per site, park it in the spool."""
-        counter = TemplateCounter(self.config.boilerplate.site_template_min_pages)
+        counter = TemplateCounter(self.config.boilerplate.site_template_min_pages, self._buffer_bytes)
         try:
             if self._db is not None:
                 for keys, pages in self._db.template_counts():
@@ -415,7 +420,8 @@ class Cleaner:
         index = self.passage_index
         n = max(1, index.documents_in_call)
         parts = max(1, min(256, n // 1024))
-        pairs = Partitions(2, lambda r: ((r[:, 0] >> np.uint64(WINDOW_BITS)).astype(np.int64) * parts) // n, parts)
+        pairs = Partitions(2, lambda r: ((r[:, 0] >> np.uint64(WINDOW_BITS)).astype(np.int64) * parts) // n, parts,
+                           self._buffer_bytes)
         tasks = index.group_tasks()
         first = list(itertools.islice(tasks, 2))
         self._stage("group", None)
@@ -523,22 +529,28 @@ class Cleaner:
     def _map_batches(self, method: str, batches: Iterable[list], templates: frozenset[int] | None = None,
                      parallel: bool | None = None) -> Iterator[list]:
         """Worker.<method> over each batch, results in order: on Ray, in a process pool when
-        workers > 1 and the work is worth starting processes for (`parallel`, by default: more
-        than one batch), else here."""
+        workers > 1 and the work is worth starting processes for (`parallel`; by default, when
+        there is more than one batch and, with `run.workers = 0`, the first batch took more
+        than AUTO_POOL_SECONDS a document here), else here."""
         if self._ray is not None:
             yield from self._ray.map_batches(method, batches, templates)
             return
         batches = iter(batches)
-        head: list[list] = []
-        if parallel is None:
-            head = list(itertools.islice(batches, 2))
-            parallel = len(head) > 1
-        batches = itertools.chain(head, batches)
         workers = self.config.resolved_workers()
+        local = self._worker if templates is None else Worker(self.config, templates)
+        if parallel is None and workers > 1:
+            first = next(batches, None)
+            if first is None:
+                return
+            t = time.perf_counter()
+            yield local.run_batch(method, first)
+            quick = time.perf_counter() - t < AUTO_POOL_SECONDS * len(first)
+            second = next(batches, None)
+            parallel = second is not None and not (self.config.run.workers == 0 and quick)
+            batches = itertools.chain([second] if second is not None else [], batches)
         if workers <= 1 or not parallel:
-            worker = self._worker if templates is None else Worker(self.config, templates)
             for batch in batches:
-                yield worker.run_batch(method, batch) if batch else []
+                yield local.run_batch(method, batch) if batch else []
             return
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["__main__", __name__])  # workers start with cleaner imported (once per process)

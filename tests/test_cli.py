@@ -133,3 +133,55 @@ def test_explain_marks_removals_with_reasons(tmp_path):
     assert "A former federal minister says" not in only.output and "READ MORE" in only.output
     missing = invoke("explain", tmp_path, "nope.txt")
     assert missing.exit_code == 2 and "no document 'nope.txt'" in missing.output
+
+
+def test_progress_on_a_terminal_and_quiet_otherwise(tmp_path):
+    import os
+    import pty
+
+    main_fd, child_fd = pty.openpty()
+    proc = subprocess.run([sys.executable, "-m", "cleaner", "clean", str(SAMPLES), "-o", str(tmp_path / "tty")],
+                          stderr=child_fd, stdout=subprocess.DEVNULL, timeout=300)
+    os.close(child_fd)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(main_fd, 65536)
+        except OSError:  # the terminal closed
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(main_fd)
+    text = shown.decode("utf-8", "replace")
+    assert proc.returncode == 0
+    for stage in ("read:", "prepare:", "group:", "decide:"):
+        assert stage in text
+    assert "5/5 documents" in text and "MB/s" in text and "removals" in text
+    r = invoke("clean", SAMPLES, "-o", tmp_path / "pipe")  # stderr is not a terminal
+    assert r.exit_code == 0 and "MB/s" not in r.output and "documents: 5 in" in r.output
+
+
+def test_progress_counts_documents_and_removals():
+    from cleaner.report import Progress
+
+    class Stream:
+        text = ""
+
+        def write(self, s):
+            self.text += s
+
+        def flush(self):
+            pass
+
+    now = [0.0]
+    stream = Stream()
+    progress = Progress(stream, every=0.5, clock=lambda: now[0])
+    progress.stage("prepare", 4)
+    for _ in range(3):
+        now[0] += 0.3
+        progress.advance(1, 1_000_000)
+    progress.advance(removals=7)
+    progress.done()
+    last = stream.text.split("\r")[-1]
+    assert "prepare: 3/4 documents" in last and "7 removals" in last and "MB/s" in last and last.endswith("\n")

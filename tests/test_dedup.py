@@ -159,3 +159,53 @@ def test_batch_grouping_decides_exactly_as_one_document_at_a_time():
     assert got == expected
     assert sum(m is not None for m in got) > 20
     assert [batched.cluster_of(i) for i in range(len(texts))] == [one.cluster_of(i) for i in range(len(texts))]
+
+
+def test_grouping_on_disk_finds_what_an_index_in_memory_finds():
+    """The passage candidates of band-key grouping (partitions spilled to disk) are those of a
+    streaming index: for each window, the first BUCKET_CAP units of each of its band keys that
+    come before its document."""
+    import random
+
+    import numpy as np
+
+    from cleaner.config import PassageDedupConfig
+    from cleaner.dedup.index import BandTable
+    from cleaner.dedup.passages import (BUCKET_CAP, WINDOW_BITS, PassageFingerprinter, PassageIndex, group_partitions,
+                                        pack_units, passage_units)
+    from cleaner.segment import split_blocks
+
+    rnd = random.Random(4)
+    words = " ".join(article_paragraphs()).split()
+    shared = "This sentence is repeated word for word on a great many pages of the corpus today."
+    texts = []
+    for i in range(150):  # a sentence on 100 pages (more than a bucket holds), quotes, new text
+        paras = [" ".join(rnd.choices(words, k=rnd.randint(12, 30))) + "." for _ in range(3)]
+        if i % 3:
+            paras.insert(1, shared)
+        if texts and rnd.random() < 0.3:
+            paras.append(rnd.choice(texts).split("\n\n")[0])
+        texts.append("\n\n".join(paras))
+    cfg = PassageDedupConfig()
+    units = [passage_units(t, split_blocks(t), frozenset(), cfg.min_words) for t in texts]
+    keys = PassageFingerprinter(cfg).keys(units, [f"d{i}" for i in range(len(texts))])
+    index = PassageIndex(cfg, memory_bytes=1 << 14)  # spills
+    table = BandTable(cap=BUCKET_CAP)
+    expected = set()
+    for i, (u, pk) in enumerate(zip(units, keys)):
+        codes = np.concatenate([np.flatnonzero(pk.indexable) * cfg.max_window, pk.windows])
+        for code, found in zip(codes.tolist(), table.query_rows(np.concatenate([pk.unit_keys, pk.window_keys]))):
+            expected |= {(i, code, item) for item in found}
+        ordinal, items = index.add(i, f"d{i}", pack_units(u), pk)
+        assert ordinal == i
+        table.add_rows(pk.unit_keys, items[pk.indexable].tolist())
+    tasks = list(index.group_tasks(rows=5000))
+    assert len(tasks) > 1
+    pairs = np.concatenate([group_partitions(task) for task in tasks])
+    got = {(int(w) >> WINDOW_BITS, int(w) & ((1 << WINDOW_BITS) - 1), int(item)) for w, item in pairs.tolist()}
+    assert got == expected
+    per_window = {}
+    for ordinal, code, item in expected:
+        per_window[(ordinal, code)] = per_window.get((ordinal, code), 0) + 1
+    assert max(per_window.values()) >= BUCKET_CAP  # the cap was reached
+    index.close()

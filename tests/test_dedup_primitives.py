@@ -151,3 +151,22 @@ def test_band_table_matches_a_plain_dict_across_runs_and_merges():
     bulk.add_many(keys[order], items[order])
     probe = np.arange(60, dtype=np.uint64)
     assert bulk.query(probe) == table.query(probe)
+
+
+def test_bucket_candidates_match_a_brute_force_search():
+    from cleaner.dedup.index import bucket_candidates
+
+    rng = np.random.default_rng(11)
+    keys = rng.integers(0, 40, size=2000).astype(np.uint64)  # few keys: long buckets
+    items = rng.permutation(2000).astype(np.int64)
+    query_keys = rng.integers(0, 50, size=300).astype(np.uint64)
+    query_ids = rng.integers(0, 100, size=300)  # ids repeat: pairs are made unique
+    before = rng.integers(0, 2200, size=300)
+    for cap in (None, 1, 7):
+        expected = set()
+        for k, qid, b in zip(query_keys.tolist(), query_ids.tolist(), before.tolist()):
+            bucket = sorted(i for key, i in zip(keys.tolist(), items.tolist()) if key == k)
+            expected |= {(qid, i) for i in (bucket if cap is None else bucket[:cap]) if i < b}
+        ids, found = bucket_candidates(keys, items, query_keys, query_ids, before, cap)
+        got = list(zip(ids.tolist(), found.tolist()))
+        assert got == sorted(expected) and len(got) > 20

@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import json
-import random
 
 import pytest
-from conftest import SAMPLES
+from conftest import SAMPLES, generated_corpus
 
 ray = pytest.importorskip("ray", reason="the ray extra is not installed: pip install 'cleaner[ray]'")
 
@@ -37,30 +36,6 @@ def test_samples_same_output_as_local(tmp_path):
     local, on_ray = both_engines([str(SAMPLES)], tmp_path)
     assert on_ray == local
     assert any('"duplicate:passage"' in line for line in local[1])
-
-
-def generated_corpus(path, n=300, seed=5):
-    """Articles on three sites (each with a footer), near and exact copies, copied quotes."""
-    rnd = random.Random(seed)
-    vocab = [w.strip(".,“”") for p in SAMPLES.glob("*.txt") for w in p.read_text(encoding="utf-8").split()]
-    footers = {s: f"Site {s} News is an independent publisher of regional stories, founded in 19{60 + s} by readers."
-               for s in range(3)}
-    texts = []
-    with open(path, "w", encoding="utf-8") as f:
-        for i in range(n):
-            site = rnd.randrange(3)
-            if texts and rnd.random() < 0.25:  # a copy, lightly edited or not
-                base = rnd.choice(texts).split(" ")
-                body = " ".join(rnd.choice(vocab) if rnd.random() < rnd.choice([0, 0.01, 0.05]) else w for w in base)
-            else:
-                paras = [" ".join(rnd.choices(vocab, k=rnd.randint(15, 40))) + "." for _ in range(rnd.randint(3, 6))]
-                if texts and rnd.random() < 0.2:  # a quote from an earlier article
-                    source = rnd.choice(texts).split("\n\n")
-                    paras.insert(1, rnd.choice(source))
-                body = "\n\n".join(paras)
-            texts.append(body)
-            f.write(json.dumps({"id": f"g{i:04d}", "url": f"https://site{site}.example/{i}",
-                                "text": body + "\n\n" + footers[site]}) + "\n")
 
 
 def test_generated_corpus_same_output_as_local(tmp_path, monkeypatch):
