@@ -1,12 +1,15 @@
-"""Scale benchmark: throughput per stage and per core, workers, memory per indexed document, and
-how the cost grows with the corpus; datasketch MinHashLSH in memory in the same run.
+"""Scale benchmark: throughput per stage and per core, workers, peak memory, memory per indexed
+document, and how the cost grows with the corpus; datasketch MinHashLSH (in memory) and
+datatrove's MinHash pipeline (signatures, buckets, clusters, filter on disk) in the same run.
 
-    python bench/scale.py [--sizes 10000,100000,1000000] [--budget 600]
+    python bench/scale.py [--sizes 10000,100000,1000000] [--limit 600] [--datatrove-python PY]
 
-Corpora are generated once into --work (JSONL, about 2,000 characters a document, 10% of them
-near copies of an earlier document with 2% of words changed). Each measurement runs in a fresh
-process (peak memory is its own). Sizes whose projected time would overrun --budget seconds are
-skipped and said to be.
+Corpora are generated once into --work: JSONL, about 1,800 characters a document, 10% of them
+copies of an earlier document with 2% of words changed (their ids are kept, to score recall).
+Each measurement runs in a fresh process (its peak memory is its own; a pool's workers are
+reported apart). A measurement whose projected time is over --limit seconds is skipped and said
+to be. datatrove runs from the Python given by --datatrove-python (an environment with
+`pip install 'datatrove[processing]' orjson spacy`), else from this one if it has datatrove.
 """
 from __future__ import annotations
 
@@ -15,62 +18,27 @@ import json
 import multiprocessing
 import os
 import random
+import re
+import resource
+import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+TRUTH = HERE.parent.parent / "shared" / "bench" / "extraction" / "scrapinghub" / "ground-truth.json"
+THRESHOLD = 0.8
 
 
-
-
-def generate(path: Path, n: int, seed: int = 1) -> None:
-    """n documents of ~330 Zipf-distributed words in sentences; 10% copies with 2% words changed."""
-    rng = np.random.default_rng(seed)
-    vocab = _VOCAB
-    p = 1.0 / np.arange(1, len(vocab) + 1)
-    p /= p.sum()
-    kept: list[np.ndarray] = []
-    with open(path, "w", encoding="utf-8") as f:
-        for i in range(n):
-            if kept and rng.random() < 0.1:
-                words = kept[int(rng.integers(len(kept)))].copy()
-                edit = rng.random(len(words)) < 0.02
-                words[edit] = rng.choice(len(vocab), size=int(edit.sum()), p=p)
-            else:
-                words = rng.choice(len(vocab), size=int(rng.integers(250, 400)), p=p)
-                if len(kept) < 20000:
-                    kept.append(words)
-                elif rng.random() < 0.05:
-                    kept[int(rng.integers(len(kept)))] = words
-            text = _render(vocab, words, rng)
-            f.write(json.dumps({"id": f"d{i:07d}", "text": text}) + "\n")
-
-
-def _render(vocab: list[str], words: np.ndarray, rng) -> str:
-    out, sentence = [], []
-    cut = rng.integers(8, 25, size=len(words) // 6 + 2)
-    k = 0
-    for w in words:
-        sentence.append(vocab[w])
-        if len(sentence) >= cut[k]:
-            out.append(" ".join(sentence).capitalize() + ".")
-            sentence, k = [], k + 1
-    if sentence:
-        out.append(" ".join(sentence).capitalize() + ".")
-    paragraphs = [" ".join(out[i:i + 4]) for i in range(0, len(out), 4)]
-    return "\n\n".join(paragraphs)
-
-
-def _load_vocab() -> list[str]:
-    truth = Path(__file__).resolve().parent.parent.parent / "shared" / "bench" / "extraction" / "scrapinghub" / "ground-truth.json"
+# -- corpus ------------------------------------------------------------------------------------
+def _vocabulary() -> list[str]:
     words: dict[str, int] = {}
-    if truth.exists():
-        import re
-
-        for v in json.loads(truth.read_text(encoding="utf-8")).values():
+    if TRUTH.exists():
+        for v in json.loads(TRUTH.read_text(encoding="utf-8")).values():
             for w in re.findall(r"[a-z]+", v["articleBody"].lower()):
                 words[w] = words.get(w, 0) + 1
     if len(words) < 1000:  # no benchmark text here: syllable words
@@ -80,11 +48,67 @@ def _load_vocab() -> list[str]:
     return [w for w, _ in sorted(words.items(), key=lambda kv: -kv[1])][:20000]
 
 
-_VOCAB = _load_vocab()
+def generate(path: Path, n: int, seed: int = 1) -> None:
+    """n documents of 250-400 Zipf-distributed words in sentences and paragraphs; 10% are copies
+    of an earlier document with 2% of words changed. Writes path, and path.copies: each copy's id
+    and its exact Jaccard similarity (word 5-grams) to the document it copies."""
+    vocab = _vocabulary()
+    rng = np.random.default_rng(seed)
+    p = 1.0 / np.arange(1, len(vocab) + 1)
+    p /= p.sum()
+    kept: list[np.ndarray] = []
+    copies = []
+    with open(path, "w", encoding="utf-8") as f:
+        for i in range(n):
+            if kept and rng.random() < 0.1:
+                source = kept[int(rng.integers(len(kept)))]
+                words = source.copy()
+                edit = rng.random(len(words)) < 0.02
+                words[edit] = rng.choice(len(vocab), size=int(edit.sum()), p=p)
+                copies.append(f"d{i:07d} {_jaccard5(source, words):.4f}")
+            else:
+                words = rng.choice(len(vocab), size=int(rng.integers(250, 400)), p=p)
+                if len(kept) < 20000:
+                    kept.append(words)
+                elif rng.random() < 0.05:
+                    kept[int(rng.integers(len(kept)))] = words
+            f.write(json.dumps({"id": f"d{i:07d}", "text": _render(vocab, words, rng)}) + "\n")
+    path.with_suffix(".copies").write_text("\n".join(copies) + "\n")
 
 
-# -- systems ---------------------------------------------------------------------------------------------
-def vm_hwm_mb() -> float:
+def _jaccard5(a: np.ndarray, b: np.ndarray) -> float:
+    sa = {tuple(a[i:i + 5]) for i in range(len(a) - 4)}
+    sb = {tuple(b[i:i + 5]) for i in range(len(b) - 4)}
+    return len(sa & sb) / len(sa | sb)
+
+
+def _render(vocab: list[str], words: np.ndarray, rng) -> str:
+    out, sentence, cut, k = [], [], rng.integers(8, 25, size=len(words) // 6 + 2), 0
+    for w in words:
+        sentence.append(vocab[w])
+        if len(sentence) >= cut[k]:
+            out.append(" ".join(sentence).capitalize() + ".")
+            sentence, k = [], k + 1
+    if sentence:
+        out.append(" ".join(sentence).capitalize() + ".")
+    return "\n\n".join(" ".join(out[i:i + 4]) for i in range(0, len(out), 4))
+
+
+def split(path: Path, parts: int) -> Path:
+    """The corpus as `parts` JSONL files (datatrove runs a task per file)."""
+    folder = path.with_suffix(f".{parts}parts")
+    if not folder.exists():
+        folder.mkdir()
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        size = -(-len(lines) // parts)
+        for k in range(parts):
+            (folder / f"part{k}.jsonl").write_text("".join(lines[k * size:(k + 1) * size]), encoding="utf-8")
+    return folder
+
+
+# -- systems (each runs in a fresh process) -------------------------------------------------------
+def peak_mb() -> float:
+    """This process's peak resident memory (VmHWM)."""
     with open("/proc/self/status") as f:
         for line in f:
             if line.startswith("VmHWM:"):
@@ -92,14 +116,20 @@ def vm_hwm_mb() -> float:
     return 0.0
 
 
-def run_datasketch(path: str) -> dict:
+def children_peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def run_datasketch(path: str, workers: int, work: str) -> dict:
+    """datasketch as documented: a MinHash per document (update_batch of its word 5-grams) and a
+    MinHashLSH at threshold 0.8; a document is a duplicate when the LSH returns anything."""
     from datasketch import MinHash, MinHashLSH
 
     from cleaner.dedup.shingles import words
 
     t = time.perf_counter()
-    lsh = MinHashLSH(threshold=0.8, num_perm=128)
-    docs = dropped = 0
+    lsh = MinHashLSH(threshold=THRESHOLD, num_perm=128)
+    dropped, docs, chars = [], 0, 0
     with open(path, encoding="utf-8") as f:
         for line in f:
             d = json.loads(line)
@@ -107,36 +137,92 @@ def run_datasketch(path: str) -> dict:
             m = MinHash(num_perm=128)
             m.update_batch([" ".join(w[i:i + 5]).encode() for i in range(max(1, len(w) - 4))])
             if lsh.query(m):
-                dropped += 1
+                dropped.append(d["id"])
             lsh.insert(d["id"], m)
             docs += 1
-    return {"seconds": time.perf_counter() - t, "docs": docs, "dropped": dropped, "peak_mb": vm_hwm_mb()}
+            chars += len(d["text"])
+    return {"seconds": time.perf_counter() - t, "docs": docs, "chars": chars, "dropped": dropped,
+            "peak_mb": peak_mb(), "workers_peak_mb": 0.0}
 
 
-def run_cleaner(path: str, workers: int, passages: bool, boilerplate: bool, out: str) -> dict:
+def run_datatrove(path: str, workers: int, work: str, python: str) -> dict:
+    """datatrove's MinHash deduplication, its four stages on local disk, as its examples run it
+    (64-bit hashes, 5-grams, 14 buckets x 8 hashes), with `workers` processes."""
+    folder = split(Path(path), workers)
+    out = Path(work) / "datatrove"
+    shutil.rmtree(out, ignore_errors=True)
+    t = time.perf_counter()
+    subprocess.run([python, __file__, "--datatrove-stages", str(folder), str(out), str(workers)], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    seconds = time.perf_counter() - t
+    kept = set()
+    import gzip
+
+    for f in (out / "out").glob("*"):
+        with gzip.open(f, "rt", encoding="utf-8") as fh:
+            kept.update(json.loads(line)["id"] for line in fh)
+    docs, chars, dropped = 0, 0, []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            d = json.loads(line)
+            docs += 1
+            chars += len(d["text"])
+            if d["id"] not in kept:
+                dropped.append(d["id"])
+    return {"seconds": seconds, "docs": docs, "chars": chars, "dropped": dropped, "peak_mb": children_peak_mb(),
+            "workers_peak_mb": 0.0}
+
+
+def datatrove_stages(folder: str, out: str, workers: int) -> None:
+    """Runs in datatrove's environment (no cleaner import)."""
+    from datatrove.executor.local import LocalPipelineExecutor
+    from datatrove.pipeline.dedup import MinhashDedupSignature
+    from datatrove.pipeline.dedup.minhash import (MinhashConfig, MinhashDedupBuckets, MinhashDedupCluster,
+                                                  MinhashDedupFilter)
+    from datatrove.pipeline.readers import JsonlReader
+    from datatrove.pipeline.writers.jsonl import JsonlWriter
+    from datatrove.utils.hashing import HashConfig
+
+    cfg = MinhashConfig(hash_config=HashConfig(precision=64), n_grams=5, num_buckets=14, hashes_per_bucket=8)
+    files = len(list(Path(folder).glob("*.jsonl")))
+    steps = [([JsonlReader(folder), MinhashDedupSignature(output_folder=f"{out}/sigs", config=cfg)], files),
+             ([MinhashDedupBuckets(input_folder=f"{out}/sigs", output_folder=f"{out}/buckets", config=cfg)],
+              cfg.num_buckets),
+             ([MinhashDedupCluster(input_folder=f"{out}/buckets", output_folder=f"{out}/remove", config=cfg)], 1),
+             ([JsonlReader(folder), MinhashDedupFilter(input_folder=f"{out}/remove"), JsonlWriter(f"{out}/out")], files)]
+    for k, (pipeline, tasks) in enumerate(steps):
+        LocalPipelineExecutor(pipeline=pipeline, tasks=tasks, workers=min(workers, tasks),
+                              logging_dir=f"{out}/logs{k}").run()
+
+
+def run_cleaner(path: str, workers: int, work: str, full: bool) -> dict:
+    """cleaner on the corpus, writing its outputs as the CLI does: document dedup only, or the
+    full pipeline (boilerplate, documents, passages; site templates off: the pages have no site)."""
     from cleaner import Config
     from cleaner.pipeline import Cleaner
     from cleaner.writers import OutputWriter
 
-    cfg = Config().with_overrides({"run.workers": workers, "dedup.passages.enabled": passages,
-                                   "boilerplate.enabled": boilerplate, "boilerplate.site_template_min_pages": 0,
+    cfg = Config().with_overrides({"run.workers": workers, "dedup.passages.enabled": full,
+                                   "boilerplate.enabled": full, "boilerplate.site_template_min_pages": 0,
                                    "run.batch_size": 64})
     t = time.perf_counter()
-    docs = dropped = 0
+    dropped, docs = [], 0
     with Cleaner(cfg) as cleaner:
-        writer = OutputWriter(out)
+        writer = OutputWriter(os.path.join(work, "out"))
         for r in cleaner.clean([path]):
             writer.write(r)
             docs += 1
-            dropped += r.dropped
+            if r.dropped:
+                dropped.append(r.doc.id)
         summary = cleaner.summary()
         writer.close(summary)
-        index_bytes = cleaner.doc_index.memory_bytes() if cleaner.doc_index else 0
+        doc_bytes = cleaner.doc_index.memory_bytes()
         passage_bytes = cleaner.passage_index.memory_bytes() if cleaner.passage_index else 0
         passages = len(cleaner.passage_index) if cleaner.passage_index else 0
-    return {"seconds": time.perf_counter() - t, "docs": docs, "dropped": dropped, "peak_mb": vm_hwm_mb(),
-            "timings": summary["timings_seconds"], "chars": summary["characters"]["in"],
-            "index_bytes": index_bytes, "passage_bytes": passage_bytes, "passages": passages}
+    return {"seconds": time.perf_counter() - t, "docs": docs, "chars": summary["characters"]["in"],
+            "dropped": dropped, "peak_mb": peak_mb(), "workers_peak_mb": children_peak_mb(),
+            "timings": summary["timings_seconds"], "doc_index_bytes": doc_bytes, "passage_index_bytes": passage_bytes,
+            "passages": passages}
 
 
 def _child(fn, args, queue) -> None:
@@ -153,67 +239,122 @@ def measure(fn, *args) -> dict:
     return result
 
 
+# -- report ------------------------------------------------------------------------------------
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="10000,100000,1000000")
-    ap.add_argument("--budget", type=float, default=600, help="seconds for all measurements")
+    ap.add_argument("--limit", type=float, default=600, help="skip a measurement projected to take longer (seconds)")
     ap.add_argument("--work", default=os.path.join(os.environ.get("TMPDIR", "/tmp"), "cleaner-scale"))
+    ap.add_argument("--datatrove-python", default="", help="a Python with datatrove installed")
+    ap.add_argument("--datatrove-stages", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.datatrove_stages:
+        folder, out, workers = args.datatrove_stages
+        datatrove_stages(folder, out, int(workers))
+        return
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
-    sizes = [int(s) for s in args.sizes.split(",")]
+    dt_python = args.datatrove_python or (sys.executable if _has_datatrove() else "")
+    systems = [("datasketch MinHashLSH, in memory", "documents", 1, run_datasketch, ()),
+               ("datatrove MinHash, 4 stages on disk", "documents", 2, run_datatrove, (dt_python,)),
+               ("cleaner", "documents", 1, run_cleaner, (False,)),  # document dedup only, as the baselines
+               ("cleaner", "documents", 2, run_cleaner, (False,)),
+               ("cleaner", "full", 1, run_cleaner, (True,)),
+               ("cleaner", "full", 2, run_cleaner, (True,))]
     rows, per_doc = [], {}
-    for n in sizes:
+    for n in [int(s) for s in args.sizes.split(",")]:
         path = work / f"corpus-{n}.jsonl"
-        if not path.exists():
+        if not path.exists() or not path.with_suffix(".copies").exists():
             t = time.perf_counter()
             generate(path, n)
-            print(f"generated {n} documents ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t:.0f}s", flush=True)
-        plan = [("datasketch MinHashLSH (documents)", run_datasketch, (str(path),)),
-                ("cleaner documents, 1 worker", run_cleaner, (str(path), 1, False, False, str(work / "out"))),
-                ("cleaner documents, 2 workers", run_cleaner, (str(path), 2, False, False, str(work / "out"))),
-                ("cleaner boilerplate + documents, 1 worker", run_cleaner, (str(path), 1, False, True, str(work / "out"))),
-                ("cleaner boilerplate + documents, 2 workers", run_cleaner, (str(path), 2, False, True, str(work / "out"))),
-                ("cleaner full (+ passages), 1 worker", run_cleaner, (str(path), 1, True, True, str(work / "out"))),
-                ("cleaner full (+ passages), 2 workers", run_cleaner, (str(path), 2, True, True, str(work / "out")))]
-        for name, fn, fargs in plan:
-            projected = per_doc.get(name, 0) * n
-            left = args.budget - (time.perf_counter() - start)
-            if projected > left:
-                rows.append((n, name, None, f"skipped: about {projected:.0f}s projected, {left:.0f}s of the budget left"))
+            print(f"generated {n} documents ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t:.0f}s",
+                  flush=True)
+        similarity = {i: float(j) for i, j in (line.split() for line in path.with_suffix(".copies").read_text().splitlines())}
+        truth = {i for i, j in similarity.items() if j >= THRESHOLD}
+        for name, job, workers, fn, extra in systems:
+            key = (name, job, workers)
+            if fn is run_datatrove and not dt_python:
+                rows.append((n, key, None, "skipped: datatrove not installed (see --datatrove-python)"))
                 continue
-            r = measure(fn, *fargs)
-            per_doc[name] = r["seconds"] / r["docs"]
-            rows.append((n, name, r, ""))
-            print(f"{n} {name}: {r['docs'] / r['seconds']:.0f} docs/s, peak {r['peak_mb']:.0f} MB", flush=True)
-    print("\n| documents | system | docs/s | vs datasketch | peak RSS MB | index bytes/doc | notes |")
-    print("|---|---|---|---|---|---|---|")
-    for n, name, r, note in rows:
+            projected = per_doc.get(key, 0.0) * n
+            if projected > args.limit:
+                rows.append((n, key, None, f"skipped: about {projected:.0f}s projected (over --limit {args.limit:.0f}s)"))
+                continue
+            r = measure(fn, str(path), workers, str(work), *extra)
+            per_doc[key] = r["seconds"] / r["docs"]
+            dropped = set(r.pop("dropped"))
+            r["recall"] = len(dropped & truth) / max(1, len(truth))
+            r["below"] = len((dropped - truth) & set(similarity))
+            r["false_drops"] = len(dropped - set(similarity))
+            rows.append((n, key, r, ""))
+            print(f"{n} {name} {job} x{workers}: {r['docs'] / r['seconds']:.0f} docs/s, peak {r['peak_mb']:.0f} MB",
+                  flush=True)
+    report(rows)
+
+
+def _has_datatrove() -> bool:
+    try:
+        import datatrove  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def report(rows: list) -> None:
+    def base(n):
+        return next((r for m, k, r, _ in rows if m == n and k[0].startswith("datasketch") and r), None)
+
+    print(f"\ncopies at Jaccard >= {THRESHOLD}: share found; copies below it dropped; other documents dropped")
+    print("\n| documents | system | job | workers | docs/s | MB/s | vs datasketch | copies >= 0.8 found | below 0.8 "
+          "| others | peak RSS MB (workers) | index bytes/doc in memory |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for n, (name, job, workers), r, note in rows:
         if r is None:
-            print(f"| {n} | {name} | - | - | - | - | {note} |")
+            print(f"| {n:,} | {name} | {job} | {workers} | - | - | - | - | - | - | - | {note} |")
             continue
-        base = next((x for m, nm, x, _ in rows if m == n and nm.startswith("datasketch") and x), None)
-        rate = r["docs"] / r["seconds"]
-        ratio = f"{rate / (base['docs'] / base['seconds']):.2f}x" if base else "-"
-        index = f"{r['index_bytes'] / r['docs']:.0f}" if r.get("index_bytes") else "-"
-        if r.get("passage_bytes"):
-            index += f" (+ passages {r['passage_bytes'] / r['docs']:.0f})"
-        print(f"| {n} | {name} | {rate:.0f} | {ratio} | {r['peak_mb']:.0f} | {index} | {note} |")
-    print("\nper stage, documents per second of one core (CPU seconds summed over workers):")
-    for n, name, r, _ in rows:
+        rate, b = r["docs"] / r["seconds"], base(n)
+        ratio = f"{rate / (b['docs'] / b['seconds']):.2f}x" if b else "-"
+        index = "-"
+        if "doc_index_bytes" in r:
+            index = f"{(r['doc_index_bytes'] + r['passage_index_bytes']) / r['docs']:.0f}"
+            if r["passages"]:
+                index += f" ({r['passage_index_bytes'] / r['docs']:.0f} of it for {r['passages'] / r['docs']:.0f} passages)"
+        workers_mb = f" ({r['workers_peak_mb']:.0f})" if r["workers_peak_mb"] else ""
+        print(f"| {n:,} | {name} | {job} | {workers} | {rate:,.0f} | {r['chars'] / 1e6 / r['seconds']:.2f} | {ratio} "
+              f"| {r['recall']:.3f} | {r['below']} | {r['false_drops']} | {r['peak_mb']:.0f}{workers_mb} | {index} |")
+
+    print("\nworkers: 2 against 1, same run")
+    for n in sorted({m for m, _, _, _ in rows}):
+        for job in ("documents", "full"):
+            one = next((r for m, k, r, _ in rows if m == n and k == ("cleaner", job, 1) and r), None)
+            two = next((r for m, k, r, _ in rows if m == n and k == ("cleaner", job, 2) and r), None)
+            if one and two:
+                print(f"  {n:,} cleaner {job}: {one['seconds'] / two['seconds']:.2f}x")
+
+    print("\nper stage, documents (MB) per second of one core (CPU seconds summed over the processes):")
+    for n, (name, job, workers), r, _ in rows:
         if r and "timings" in r:
             mb = r["chars"] / 1e6
-            stages = ", ".join(f"{k} {r['docs'] / v:.0f} ({mb / v:.1f} MB/s)" for k, v in sorted(r["timings"].items()) if v > 0.01)
-            print(f"  {n} {name}: {stages}")
-    speedups = [(n, a, b) for n in sizes for a in ("documents", "boilerplate + documents", "full (+ passages)")
-                for b in [None]]
-    print("\nworkers: 2 against 1, same run")
-    for n, kind, _ in speedups:
-        one = next((r for m, nm, r, _ in rows if m == n and nm == f"cleaner {kind}, 1 worker" and r), None)
-        two = next((r for m, nm, r, _ in rows if m == n and nm == f"cleaner {kind}, 2 workers" and r), None)
-        if one and two:
-            print(f"  {n} {kind}: {one['seconds'] / two['seconds']:.2f}x")
+            stages = ", ".join(f"{k} {r['docs'] / v:,.0f} ({mb / v:.1f})" for k, v in sorted(r["timings"].items())
+                               if v > 0.01)
+            print(f"  {n:,} cleaner {job} x{workers}: {stages}")
+
+    print("\nhow the cost grows (against the smallest size measured, same system):")
+    keys = []
+    for _, k, _, _ in rows:
+        if k not in keys:
+            keys.append(k)
+    for k in keys:
+        done = [(n, r) for n, kk, r, _ in rows if kk == k and r]
+        if len(done) < 2:
+            continue
+        n0, r0 = done[0]
+        parts = []
+        for n, r in done[1:]:
+            time_ratio = (r["seconds"] / r["docs"]) / (r0["seconds"] / r0["docs"])
+            growth = (r["peak_mb"] - r0["peak_mb"]) * 2**20 / (n - n0)
+            parts.append(f"{n:,}: time per document {time_ratio:.2f}x, peak RSS +{growth:,.0f} bytes a document")
+        print(f"  {k[0]} {k[1]} x{k[2]} (from {n0:,}): " + "; ".join(parts))
 
 
 if __name__ == "__main__":
