@@ -419,7 +419,7 @@ class Cleaner:
         t = time.perf_counter()
         index = self.passage_index
         n = max(1, index.documents_in_call)
-        parts = max(1, min(256, n // 1024))
+        parts = max(1, min(4096, n // 1024))  # a partition: the pairs of about 1024 documents
         pairs = Partitions(2, lambda r: ((r[:, 0] >> np.uint64(WINDOW_BITS)).astype(np.int64) * parts) // n, parts,
                            self._buffer_bytes)
         tasks = index.group_tasks()

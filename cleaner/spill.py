@@ -233,6 +233,19 @@ class PartFile:
         return np.fromfile(self.path, dtype=np.uint64).reshape(-1, self.columns)
 
 
+def row_chunks(records: "np.ndarray | PartFile", rows: int) -> Iterator[np.ndarray]:
+    """The records (an array, or a partition on disk read piece by piece) `rows` at a time."""
+    if isinstance(records, np.ndarray):
+        for start in range(0, len(records), rows):
+            yield records[start:start + rows]
+        return
+    if not os.path.exists(records.path):
+        return
+    with open(records.path, "rb") as f:
+        while len(chunk := np.fromfile(f, dtype=np.uint64, count=rows * records.columns)):
+            yield chunk.reshape(-1, records.columns)
+
+
 def loaded(value):
     """`value` with every PartFile in it (in lists and tuples) read: for a worker that cannot
     see this machine's disk (a Ray cluster)."""

@@ -201,9 +201,10 @@ def test_grouping_on_disk_finds_what_an_index_in_memory_finds():
         table.add_rows(pk.unit_keys, items[pk.indexable].tolist())
     tasks = list(index.group_tasks(rows=5000))
     assert len(tasks) > 1
-    pairs = np.concatenate([group_partitions(task) for task in tasks])
-    got = {(int(w) >> WINDOW_BITS, int(w) & ((1 << WINDOW_BITS) - 1), int(item)) for w, item in pairs.tolist()}
-    assert got == expected
+    for rows in (1 << 20, 7):  # a partition's queries at once, and a few at a time
+        pairs = np.concatenate([group_partitions(task, rows) for task in tasks])
+        got = {(int(w) >> WINDOW_BITS, int(w) & ((1 << WINDOW_BITS) - 1), int(item)) for w, item in pairs.tolist()}
+        assert got == expected
     per_window = {}
     for ordinal, code, item in expected:
         per_window[(ordinal, code)] = per_window.get((ordinal, code), 0) + 1

@@ -128,9 +128,20 @@ def bucket_candidates(keys: np.ndarray, items: np.ndarray, query_keys: np.ndarra
     """Band-key grouping: for each query, the items filed under its key (the first `cap` of
     them in item order, all when `cap` is None) that are below its `query_before`. Returns
     unique (query id, item) pairs, sorted. Ids and items must fit in int64."""
-    items, query_ids = items.astype(np.int64), query_ids.astype(np.int64)
+    return sorted_bucket_candidates(*sort_entries(keys, items), query_keys, query_ids, query_before, cap)
+
+
+def sort_entries(keys: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Entries by key, then item: what `sorted_bucket_candidates` searches."""
     order = np.lexsort((items, keys))
-    keys, items = keys[order], items[order]
+    return keys[order], items[order].astype(np.int64)
+
+
+def sorted_bucket_candidates(keys: np.ndarray, items: np.ndarray, query_keys: np.ndarray, query_ids: np.ndarray,
+                             query_before: np.ndarray, cap: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """`bucket_candidates` on entries already sorted by `sort_entries` (sorted once, searched
+    by several chunks of queries)."""
+    query_ids = query_ids.astype(np.int64)
     by_key = np.argsort(query_keys)  # sorted needles: the binary searches walk the keys in order
     lo = np.searchsorted(keys, query_keys[by_key], "left")
     found = lo < len(keys)

@@ -46,8 +46,8 @@ import numpy as np
 from ..config import PassageDedupConfig
 from ..model import Block, Removal, Span
 from ..segment import removal_spans, split_sentences
-from ..spill import CompactPickle, Partitions, RecordFile, loaded, top_bits_part
-from .index import band_keys, bucket_candidates, choose_bands
+from ..spill import CompactPickle, Partitions, RecordFile, loaded, row_chunks, top_bits_part
+from .index import band_keys, bucket_candidates, choose_bands, sort_entries, sorted_bucket_candidates
 from .minhash import MinHasher
 from .shingles import hash_words, ngram_hashes, to32, word_spans, words
 
@@ -62,6 +62,7 @@ _EMPTY = np.empty(0, dtype=np.uint32)
 # Partitioned records, two uint64 columns each: an entry (an indexed unit's band key, its item),
 # a query (a window's band key, the window id), a candidate pair (window id, item).
 PARTS = 256  # partitions of the band keys on disk: each is grouped on its own
+QUERY_ROWS = 1 << 20  # queries of a partition grouped at a time
 
 
 @dataclass
@@ -436,19 +437,28 @@ class PassageIndex:
         self._store.close()
 
 
-def group_partitions(task: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> np.ndarray:
-    """`group_candidates` of each partition of a task, one after the other."""
-    found = [group_candidates(loaded(entries), loaded(queries), firsts) for entries, queries, firsts in task]
+def group_partitions(task: list[tuple], rows: int = QUERY_ROWS) -> np.ndarray:
+    """`group_candidates` of each partition of a task, one after the other. A partition's
+    entries are loaded and sorted once; its queries are read `rows` at a time, so the memory a
+    worker needs grows with the index (its share of entries), not with this call's queries."""
+    found = []
+    for entries, queries, firsts in task:
+        entries = loaded(entries)
+        keys, items = sort_entries(entries[:, 0], entries[:, 1])
+        del entries
+        for chunk in row_chunks(queries, rows):
+            found.append(group_candidates(keys, items, chunk, firsts))
     return np.concatenate(found) if found else np.empty((0, 2), np.uint64)
 
 
-def group_candidates(entries: np.ndarray, queries: np.ndarray, firsts: np.ndarray) -> np.ndarray:
+def group_candidates(keys: np.ndarray, items: np.ndarray, queries: np.ndarray, firsts: np.ndarray) -> np.ndarray:
     """Pairs (window, item), unique and sorted: each query's bucket (the first `BUCKET_CAP`
-    entries of its key, in item order) restricted to items before the query's document
-    (`firsts[ordinal]` is the first item of the document with that ordinal)."""
+    entries of its key, in item order; `keys` and `items` from `sort_entries`) restricted to
+    items before the query's document (`firsts[ordinal]` is the first item of the document with
+    that ordinal)."""
     ordinal = (queries[:, 1] >> np.uint64(WINDOW_BITS)).astype(np.int64)
-    windows, items = bucket_candidates(entries[:, 0], entries[:, 1], queries[:, 0], queries[:, 1],
-                                       firsts[ordinal], cap=BUCKET_CAP)
+    windows, items = sorted_bucket_candidates(keys, items, queries[:, 0], queries[:, 1], firsts[ordinal],
+                                              cap=BUCKET_CAP)
     return np.stack([windows, items], axis=1).astype(np.uint64)
 
 
