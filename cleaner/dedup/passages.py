@@ -62,7 +62,7 @@ _EMPTY = np.empty(0, dtype=np.uint32)
 # Partitioned records, two uint64 columns each: an entry (an indexed unit's band key, its item),
 # a query (a window's band key, the window id), a candidate pair (window id, item).
 PARTS = 256  # partitions of the band keys on disk: each is grouped on its own
-QUERY_ROWS = 1 << 20  # queries of a partition grouped at a time
+QUERY_ROWS = 1 << 18  # queries of a partition grouped at a time (a worker holds about 80 bytes each)
 
 
 @dataclass
