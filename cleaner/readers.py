@@ -5,6 +5,7 @@ without a trace. Problems with one input (or one JSON line) never stop the other
 """
 from __future__ import annotations
 
+import codecs
 import glob
 import gzip
 import io
@@ -13,6 +14,7 @@ import logging
 import os
 import re
 import sys
+import zlib
 from collections.abc import Iterator
 from typing import BinaryIO
 from urllib.parse import urlsplit
@@ -47,19 +49,52 @@ def iter_inputs(paths: list[str], cfg: InputConfig, stdin: BinaryIO | None = Non
             continue
         for path, doc_id in _expand(arg):
             try:
-                opener = gzip.open if path.endswith(".gz") else open
-                with opener(path, "rb") as f:
-                    yield from _read_stream(path, doc_id, os.path.dirname(doc_id), io.BufferedReader(f), cfg)
-            except (EOFError, gzip.BadGzipFile) as e:
+                with open(path, "rb") as f:
+                    if cfg.kind == "warc" or path.lower().endswith(tuple(s + ".gz" for s in WARC_SUFFIXES)):
+                        yield from _read_warc(path, doc_id, f, cfg)  # fastwarc reads gzip members itself
+                        continue
+                    raw = BoundedGzip(f, cfg.max_gzip_ratio, cfg.max_bytes) if path.endswith(".gz") else f
+                    yield from _read_stream(path, doc_id, os.path.dirname(doc_id), io.BufferedReader(raw), cfg)
+            except DecompressionBomb as e:
+                yield _skip(path, "gzip-bomb", str(e))
+            except (EOFError, gzip.BadGzipFile, zlib.error) as e:
                 yield _skip(path, "read-error", f"cannot decompress: {e}")
             except OSError as e:
                 yield _skip(path, "read-error", e.strerror or str(e))
+
+
+class DecompressionBomb(OSError):
+    """A compressed input expands far beyond what text compresses to."""
+
+
+class BoundedGzip(io.RawIOBase):
+    """A gzip file's decompressed bytes, stopped with DecompressionBomb once they pass both
+    `floor` bytes and `ratio` times the compressed bytes read: text compresses 3-10x, a bomb
+    1000x, so a bomb is caught after reading little of it."""
+
+    def __init__(self, raw: BinaryIO, ratio: int, floor: int):
+        self._raw, self._ratio, self._floor = raw, ratio, floor
+        self._gz = gzip.GzipFile(fileobj=raw, mode="rb")
+        self._out = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = self._gz.readinto(buffer)
+        self._out += n
+        if self._out > self._floor and self._out > self._ratio * max(1, self._raw.tell()):
+            raise DecompressionBomb(f"expands over {self._ratio}x (input.max_gzip_ratio) past {self._floor} bytes")
+        return n
 
 
 def _read_stream(source: str, doc_id: str, site: str, stream: io.BufferedReader, cfg: InputConfig) -> Iterator[Document | Skip]:
     kind = cfg.kind if cfg.kind != "auto" else detect_kind(source, stream.peek(4096)[:4096])
     if kind == "jsonl":
         yield from _read_jsonl(source, doc_id, stream, cfg)
+        return
+    if kind == "warc":
+        yield from _read_warc(source, doc_id, stream, cfg)
         return
     yield from _read_bytes(source, doc_id, site, _limited_read(stream, cfg.max_bytes), cfg, kind)
 
@@ -88,13 +123,15 @@ def _expand(arg: str) -> Iterator[tuple[str, str]]:
 def _limited_read(f: BinaryIO, max_bytes: int) -> bytes | None:
     try:
         data = f.read(max_bytes + 1)
-    except (OSError, EOFError, gzip.BadGzipFile) as e:
+    except DecompressionBomb:
+        raise
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as e:
         raise OSError(0, f"cannot decompress: {e}") from None
     return None if len(data) > max_bytes else data
 
 
-def _skip(source: str, reason: str, detail: str = "") -> Skip:
-    log.warning("skipped %s: %s%s", source, reason, f" ({detail})" if detail else "")
+def _skip(source: str, reason: str, detail: str = "", level: int = logging.WARNING) -> Skip:
+    log.log(level, "skipped %s: %s%s", source, reason, f" ({detail})" if detail else "")
     return Skip(source, reason, detail)
 
 
@@ -125,9 +162,6 @@ def _read_bytes(source: str, doc_id: str, site: str, data: bytes | None, cfg: In
     if not data.strip():
         yield _skip(source, "empty")
         return
-    if kind == "warc":
-        yield _skip(source, "unsupported-type", "WARC input is not supported yet")
-        return
     if looks_binary(data):
         yield _skip(source, "binary")
         return
@@ -140,6 +174,54 @@ def _read_bytes(source: str, doc_id: str, site: str, data: bytes | None, cfg: In
     if note:
         doc.meta["decoding"] = note
     yield doc
+
+
+def _read_warc(source: str, base_id: str, stream: BinaryIO, cfg: InputConfig) -> Iterator[Document | Skip]:
+    """Response and resource records of a WARC archive (plain or gzip, per record or whole):
+    HTML pages become documents (id: the record id; url, date and site from the record; charset
+    from the HTTP header, else the page, else detected). Other payloads are skipped with reason
+    `not-html` (logged at debug level: archives hold many); requests, metadata and warcinfo
+    records carry no page and are passed over."""
+    from fastwarc.warc import ArchiveIterator, WarcRecordType
+
+    records = ArchiveIterator(stream, record_types=WarcRecordType.response | WarcRecordType.resource,
+                              parse_http=True, auto_decode="all")
+    empty = True
+    for record in records:
+        empty = False
+        url = record.headers.get("WARC-Target-URI") or None
+        where = f"{source}@{record.stream_pos}"
+        ctype = (record.http_content_type if record.is_http else record.headers.get("Content-Type")) or ""
+        if record.is_http and record.http_headers is not None and record.http_headers.status_code != 200:
+            yield _skip(where, "http-status", f"{url}: HTTP {record.http_headers.status_code}", logging.DEBUG)
+            continue
+        if ctype.split(";")[0].strip().lower() not in _HTML_TYPES:
+            yield _skip(where, "not-html", f"{url}: {ctype or 'no content type'}", logging.DEBUG)
+            continue
+        body = record.reader.read(cfg.max_bytes + 1)
+        if len(body) > cfg.max_bytes:
+            yield _skip(where, "too-large", f"{url}: record over input.max_bytes={cfg.max_bytes}")
+            continue
+        if not body.strip():
+            yield _skip(where, "empty", url or "")
+            continue
+        if looks_binary(body):
+            yield _skip(where, "binary", url or "")
+            continue
+        text, note = decode(body, html=True, declared=record.http_charset if record.is_http else None)
+        rid = (record.headers.get("WARC-Record-ID") or "").strip("<>")
+        doc = Document(id=rid or f"{base_id}@{record.stream_pos}", text="", source=where, url=url, kind="html",
+                       site=(urlsplit(url).hostname or "") if url else "", html=text,
+                       date=record.headers.get("WARC-Date") or None)
+        if note:
+            doc.meta["decoding"] = note
+        yield doc
+    if empty:
+        yield _skip(source, "empty", "no response or resource records")
+
+
+ROUTINE_SKIPS = {"not-html", "http-status"}  # what an archive normally holds besides pages: not a problem
+_HTML_TYPES = {"text/html", "application/xhtml+xml", ""}
 
 
 def _lines(stream: BinaryIO, limit: int) -> Iterator[tuple[int, bytes | None]]:
@@ -215,8 +297,14 @@ def looks_binary(data: bytes) -> bool:
     return controls > 0.05 * len(head)
 
 
-def decode(data: bytes, html: bool = False) -> tuple[str, str | None]:
-    """Text and a note on how it was decoded (None for clean UTF-8)."""
+def decode(data: bytes, html: bool = False, declared: str | None = None) -> tuple[str, str | None]:
+    """Text and a note on how it was decoded (None for clean UTF-8). `declared`: a charset from
+    outside the bytes (an HTTP header), tried first."""
+    if declared and codecs_lookup(declared) not in (None, "utf-8"):
+        try:
+            return data.decode(declared), f"declared:{declared.lower()}"
+        except (LookupError, UnicodeDecodeError):
+            pass
     for bom, enc in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
         if data.startswith(bom):
             return data.decode(enc, "replace"), None if enc == "utf-8-sig" else enc
@@ -257,6 +345,14 @@ def detect_encoding(data: bytes) -> str | None:
         if enc in close:
             return enc
     return min(matches, key=lambda m: m.chaos).encoding
+
+
+def codecs_lookup(name: str) -> str | None:
+    """The codec's canonical name, or None for an unknown charset."""
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
 
 
 def fix_surrogates(text: str) -> tuple[str, str | None]:
