@@ -24,7 +24,9 @@ class InputConfig:
     html_field: str = "html"  # JSONL field holding HTML (used when the text field is absent)
     id_field: str = "id"
     url_field: str = "url"
-    max_bytes: int = 64 * 1024 * 1024  # larger inputs are skipped with a reason
+    max_bytes: int = 64 * 1024 * 1024  # larger inputs (a file, a JSONL record, a WARC record) are skipped
+    max_gzip_ratio: int = 100  # a .gz expanding more than this (past max_bytes) is a bomb: the rest is skipped
+    max_seconds: float = 60.0  # per document: cleaning that takes longer is stopped, the document skipped (0: no limit)
 
 
 @dataclass
@@ -73,6 +75,7 @@ class RunConfig:
     workers: int = 0  # processes for per-document work; 0 means one per core
     batch_size: int = 32  # documents sent to a worker at a time
     buffer_mb: int = 32  # memory for each buffer of band keys before it spills to temporary files
+    checkpoint_every: int = 1000  # documents written between checkpoints (what --resume continues from)
     index: str = ""  # SQLite file of a persistent index ("" : this run only)
     engine: str = "local"  # local (a process pool) or ray
     ray_address: str = ""  # a Ray cluster to join ("" : start Ray on this machine)
@@ -134,6 +137,9 @@ class Config:
             (self.input.kind in ("auto", "text", "html", "jsonl", "warc"),
              "input.kind must be one of auto, text, html, jsonl, warc"),
             (self.input.max_bytes > 0, "input.max_bytes must be positive"),
+            (self.run.checkpoint_every >= 1, "run.checkpoint_every must be >= 1"),
+            (self.input.max_gzip_ratio >= 1, "input.max_gzip_ratio must be >= 1"),
+            (self.input.max_seconds >= 0, "input.max_seconds must be >= 0 (0: no limit)"),
             (self.boilerplate.min_content_words >= 1, "boilerplate.min_content_words must be >= 1"),
             (self.boilerplate.min_teaser_signals >= 1, "boilerplate.min_teaser_signals must be >= 1"),
             (self.boilerplate.site_template_min_pages == 0 or self.boilerplate.site_template_min_pages >= 2,

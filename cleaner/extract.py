@@ -14,7 +14,7 @@ import lxml.html
 import trafilatura
 from lxml import etree
 
-from .model import Document
+from .model import CONTROL_CHARS, Document
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,7 @@ _DROP_TAGS = ["script", "style", "noscript", "template", "svg", "head", "iframe"
 
 def extract(doc: Document, html: str) -> Document:
     """Fill `doc.text`, `hints`, title, date and url from the page."""
+    html = CONTROL_CHARS.sub("", html)  # lxml refuses NUL and other control characters in markup
     result = None
     try:
         result = trafilatura.bare_extraction(

@@ -6,6 +6,7 @@ shown in place and put back.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -134,3 +135,19 @@ def restore_text(kept: str, removals: list[Removal]) -> str:
         pos_in = r.end
     out.append(kept[pos_kept:])
     return "".join(out)
+
+
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]+")  # C0 controls but tab, newlines, form feed; DEL
+
+
+def control_removals(doc_id: str, text: str, removals: list[Removal]) -> list[Removal]:
+    """Runs of control characters (NUL and the like: never text) in what `removals` keep,
+    as removals of their own, so the output is clean and the input still restorable."""
+    if not CONTROL_CHARS.search(text):
+        return []
+    found, pos = [], 0
+    for r in sorted(removals, key=lambda r: r.start) + [Removal(doc_id, len(text), len(text), "", "", "")]:
+        for m in CONTROL_CHARS.finditer(text, pos, max(pos, r.start)):
+            found.append(Removal(doc_id, m.start(), m.end(), m.group(), "input", "control-characters"))
+        pos = max(pos, r.end)
+    return found

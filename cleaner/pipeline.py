@@ -16,12 +16,18 @@ Without the passage stage, results stream out of pass 2.
 """
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 import logging
 import multiprocessing
+import os
+import signal
+import threading
 import time
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -38,7 +44,7 @@ from .dedup.passages import (WINDOW_BITS, PassageFingerprinter, PassageIndex, Pa
                              passage_verdicts, unpack_units)
 from .dedup.store import IndexDatabase
 from .extract import extract
-from .model import Block, Document, Removal, Result, Skip, Span, kept_text
+from .model import Block, Document, Removal, Result, Skip, Span, control_removals, kept_text
 from .readers import iter_inputs
 from .report import Stats
 from .segment import split_blocks
@@ -91,7 +97,11 @@ class Worker:
 
     def _guarded(self, doc: Document, work):
         try:
-            return work(doc)
+            with time_limit(self.config.input.max_seconds):
+                return work(doc)
+        except DocumentTimeout as e:
+            log.warning("stopped %s: %s", doc.source, e)
+            return Skip(doc.source, "timeout", str(e))
         except Exception as e:  # one bad document must not stop the run
             log.exception("failed on %s", doc.source)
             return Skip(doc.source, "error", f"{type(e).__name__}: {e}"[:300])
@@ -198,6 +208,30 @@ class Worker:
         if method == "extract_and_key":
             return [item if isinstance(item, Skip) else self._guarded(item, self.extract_and_key) for item in batch]
         return [getattr(self, method)(task) for task in batch]
+
+
+class DocumentTimeout(Exception):
+    """Cleaning one document took longer than `input.max_seconds`."""
+
+
+@contextmanager
+def time_limit(seconds: float):
+    """Raise DocumentTimeout in this thread after `seconds` (a timer signal: only in a process's
+    main thread, where workers run; work stuck inside one C call ends before it is stopped)."""
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise DocumentTimeout(f"over input.max_seconds={seconds:g}")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _covered(block: Block, removals: list[Removal]) -> bool:
@@ -490,6 +524,7 @@ class Cleaner:
                                                             units, verdicts, self.config.dedup.passages)
                     index.retire([int(p.items[k]) for k in removed_units])
                     removals.extend(found)
+            removals.extend(control_removals(doc.id, doc.text, removals))
             removals.sort(key=lambda r: r.start)
             text = kept_text(doc.text, removals)
             result = Result(doc, text, removals, dropped=not text.strip())
@@ -595,10 +630,16 @@ class _CandidateReader:
 
 
 def run(inputs: list[str], out_dir: str, config: Config | None = None, fmt: str = "jsonl",
-        stdin: BinaryIO | None = None, progress=None) -> dict:
-    """Clean `inputs` into `out_dir` (documents, removed.jsonl, summary.json); returns the summary."""
+        stdin: BinaryIO | None = None, progress=None, resume: bool = False) -> dict:
+    """Clean `inputs` into `out_dir` (documents, removed.jsonl, summary.json); returns the summary.
+    `resume`: continue the killed run that wrote `out_dir`, without writing a document twice.
+    The documents are produced again (each decision depends on every earlier document), but
+    what the last checkpoint holds is not rewritten."""
+    config = config or Config()
     with Cleaner(config, progress) as cleaner:
-        writer = OutputWriter(out_dir, fmt)
+        writer = OutputWriter(out_dir, fmt, run_key(inputs, config, fmt), resume, config.run.checkpoint_every)
+        if writer.resumed:
+            log.warning("resuming: %d documents of the killed run are written already", writer.resumed)
         try:
             for result in cleaner.clean(inputs, stdin):
                 t = time.perf_counter()
@@ -610,3 +651,13 @@ def run(inputs: list[str], out_dir: str, config: Config | None = None, fmt: str 
         summary = cleaner.summary()
         writer.close(summary)
     return summary
+
+
+def run_key(inputs: list[str], config: Config, fmt: str) -> str:
+    """What makes two runs write the same output: inputs, format and the settings that change it
+    (not workers, engine or buffers)."""
+    settings = config.to_dict()
+    settings["run"] = {"index": config.run.index}
+    blob = json.dumps({"inputs": [os.path.abspath(i) if i != "-" else i for i in inputs], "format": fmt,
+                       "settings": settings}, sort_keys=True)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
