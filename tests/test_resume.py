@@ -1,0 +1,80 @@
+"""Crash safety: a run killed mid-way and resumed writes what an uninterrupted run writes."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from cleaner.cli import main
+from conftest import generated_corpus
+
+OUTPUTS = ("documents.jsonl", "removed.jsonl")
+
+
+def _cleaner(*args) -> list[str]:
+    return [sys.executable, "-m", "cleaner", "clean", *args]
+
+
+def _summary(out) -> dict:
+    summary = json.loads((out / "summary.json").read_text())
+    summary.pop("timings_seconds")
+    return summary
+
+
+def _kill_after_checkpoint(args: list[str], out, results: int) -> None:
+    """Start a run, SIGKILL it once a checkpoint holds `results` documents; the run must not
+    have finished."""
+    proc = subprocess.Popen(_cleaner(*args), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    checkpoint = out / ".checkpoint.json"
+    deadline = time.monotonic() + 300
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                if json.loads(checkpoint.read_text())["results"] >= results:
+                    break
+            except (FileNotFoundError, ValueError):
+                pass
+            time.sleep(0.002)
+        assert proc.poll() is None, "the run ended before it could be killed"
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait()
+    assert not (out / "documents.jsonl").exists()  # nothing under a final name
+
+
+@pytest.mark.parametrize("extra", [[], ["--no-passages"]], ids=["full", "no-passages"])
+def test_killed_run_resumed_equals_an_uninterrupted_run(tmp_path, extra):
+    corpus = tmp_path / "corpus.jsonl"
+    generated_corpus(corpus, n=1500)
+    config = tmp_path / "cfg.toml"
+    config.write_text("[run]\ncheckpoint_every = 5\nworkers = 1\n")
+    base = [str(corpus), "--config", str(config), "--quiet", *extra]
+    subprocess.run(_cleaner(*base, "-o", str(tmp_path / "whole")), check=True)
+    out = tmp_path / "resumed"
+    _kill_after_checkpoint([*base, "-o", str(out)], out, results=100)
+    written = json.loads((out / ".checkpoint.json").read_text())["results"]
+    assert 100 <= written < 1500
+    subprocess.run(_cleaner(*base, "-o", str(out), "--resume"), check=True)
+    for name in OUTPUTS:
+        assert (out / name).read_bytes() == (tmp_path / "whole" / name).read_bytes()
+    assert _summary(out) == _summary(tmp_path / "whole")
+    assert sorted(os.listdir(out)) == ["documents.jsonl", "removed.jsonl", "summary.json"]
+
+
+def test_resume_refuses_another_run_and_starts_fresh_without_a_checkpoint(tmp_path):
+    src = tmp_path / "a.txt"
+    src.write_text("One paragraph of text that is long enough to be kept as it is, and then some more.\n")
+    out = tmp_path / "out"
+    (out).mkdir()
+    (out / ".checkpoint.json").write_text(json.dumps({"run": "another", "format": "jsonl", "results": 3}))
+    result = CliRunner().invoke(main, ["clean", str(src), "-o", str(out), "--resume", "--workers", "1"])
+    assert result.exit_code == 2 and "another run" not in result.output
+    assert "other inputs or settings" in result.output
+    (out / ".checkpoint.json").unlink()
+    result = CliRunner().invoke(main, ["clean", str(src), "-o", str(out), "--resume", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert len((out / "documents.jsonl").read_text().splitlines()) == 1
