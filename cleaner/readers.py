@@ -50,7 +50,7 @@ def iter_inputs(paths: list[str], cfg: InputConfig, stdin: BinaryIO | None = Non
         for path, doc_id in _expand(arg):
             try:
                 with open(path, "rb") as f:
-                    if cfg.kind == "warc" or path.lower().endswith(tuple(s + ".gz" for s in WARC_SUFFIXES)):
+                    if cfg.kind == "warc" or (cfg.kind == "auto" and detect_kind(path, b"") == "warc"):
                         yield from _read_warc(path, doc_id, f, cfg)  # fastwarc reads gzip members itself
                         continue
                     raw = BoundedGzip(f, cfg.max_gzip_ratio, cfg.max_bytes) if path.endswith(".gz") else f
