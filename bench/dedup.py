@@ -268,7 +268,7 @@ def run_cleaner(docs: list[tuple[str, str]], passages: bool, overrides: dict) ->
                         for x in r.removals if x.stage == "passage-dedup"]
     seconds = time.perf_counter() - t
     timings = cleaner.summary()["timings_seconds"]
-    index, pindex = cleaner._preparer.doc_index, cleaner._preparer.passage_index
+    index, pindex = cleaner.doc_index, cleaner._worker.passages
     return {"passage_bands": f"{pindex.bands} x {pindex.rows}" if pindex else "-", "dropped": dropped, "removed": removed, "sources": sources, "seconds": seconds, "timings": timings,
             "rss_before": before, "rss_peak": peak_rss_mb(),
             "bands_rows": f"{index.bands} x {index.rows}" if index else "-"}

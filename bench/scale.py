@@ -2,7 +2,7 @@
 document, and how the cost grows with the corpus; datasketch MinHashLSH (in memory) and
 datatrove's MinHash pipeline (signatures, buckets, clusters, filter on disk) in the same run.
 
-    python bench/scale.py [--sizes 10000,100000,1000000] [--limit 600] [--datatrove-python PY]
+    python bench/scale.py [--sizes 10000,100000,1000000] [--limit 600] [--datatrove-python PY] [--jobs documents,full]
 
 Corpora are generated once into --work: JSONL, about 1,800 characters a document, 10% of them
 copies of an earlier document with 2% of words changed (their ids are kept, to score recall).
@@ -246,6 +246,7 @@ def main() -> None:
     ap.add_argument("--limit", type=float, default=600, help="skip a measurement projected to take longer (seconds)")
     ap.add_argument("--work", default=os.path.join(os.environ.get("TMPDIR", "/tmp"), "cleaner-scale"))
     ap.add_argument("--datatrove-python", default="", help="a Python with datatrove installed")
+    ap.add_argument("--jobs", default="documents,full", help="documents (with the baselines), full, or both")
     ap.add_argument("--datatrove-stages", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.datatrove_stages:
@@ -272,6 +273,8 @@ def main() -> None:
         similarity = {i: float(j) for i, j in (line.split() for line in path.with_suffix(".copies").read_text().splitlines())}
         truth = {i for i, j in similarity.items() if j >= THRESHOLD}
         for name, job, workers, fn, extra in systems:
+            if job not in args.jobs.split(","):
+                continue
             key = (name, job, workers)
             if fn is run_datatrove and not dt_python:
                 rows.append((n, key, None, "skipped: datatrove not installed (see --datatrove-python)"))
