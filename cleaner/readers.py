@@ -301,10 +301,8 @@ def decode(data: bytes, html: bool = False, declared: str | None = None) -> tupl
     """Text and a note on how it was decoded (None for clean UTF-8). `declared`: a charset from
     outside the bytes (an HTTP header), tried first."""
     if declared and codecs_lookup(declared) not in (None, "utf-8"):
-        try:
-            return data.decode(declared), f"declared:{declared.lower()}"
-        except (LookupError, UnicodeDecodeError):
-            pass
+        if found := _decoded(data, declared, "declared"):
+            return found
     for bom, enc in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
         if data.startswith(bom):
             return data.decode(enc, "replace"), None if enc == "utf-8-sig" else enc
@@ -312,19 +310,21 @@ def decode(data: bytes, html: bool = False, declared: str | None = None) -> tupl
         return data.decode("utf-8"), None
     except UnicodeDecodeError:
         pass
-    declared = _META_CHARSET.search(data[:4096]) if html else None
-    if declared:
-        try:
-            return data.decode(declared.group(1).decode("ascii")), f"declared:{declared.group(1).decode('ascii').lower()}"
-        except (LookupError, UnicodeDecodeError):
-            pass
+    meta = _META_CHARSET.search(data[:4096]) if html else None
+    if meta and (found := _decoded(data, meta.group(1).decode("ascii"), "declared")):
+        return found
     encoding = detect_encoding(data[:65536])
-    if encoding is not None:
-        try:
-            return data.decode(encoding), f"detected:{encoding}"
-        except (LookupError, UnicodeDecodeError):
-            pass
+    if encoding is not None and (found := _decoded(data, encoding, "detected")):
+        return found
     return data.decode("utf-8", "replace"), "utf-8-with-replacement"
+
+
+def _decoded(data: bytes, encoding: str, how: str) -> tuple[str, str] | None:
+    """The bytes decoded strictly with `encoding` and a note ("declared:cp1251"), or None."""
+    try:
+        return data.decode(encoding), f"{how}:{encoding.lower()}"
+    except (LookupError, UnicodeDecodeError):
+        return None
 
 
 # The legacy encodings most used on the web, preferred when the detector finds them about as
