@@ -1,6 +1,7 @@
 """Article-body extraction benchmark: cleaner (text and HTML mode) against baselines, one run.
 
     python bench/extraction.py ../shared/bench/extraction/scrapinghub [--pages held-out]
+    python bench/extraction.py ../shared/bench/extraction/scrapinghub --layouts [--pages all]
 
 The folder holds `ground-truth.json` (id -> {"articleBody", "url"}), `text/<id>.txt` (what a
 text-only scraper left) and/or `html/<id>.html`. Metric (the benchmark's own, reimplemented
@@ -10,6 +11,12 @@ that predicted something, recall over pages with a ground truth; F1 is their har
 
 `--pages held-out` scores only pages the shipped boilerplate model was not trained on (on a
 folder the model has never seen, that is every page).
+
+`--layouts` renders the pages as other scrapers do (bench/layouts.py: lynx, w3m, html2text,
+inscriptis, BeautifulSoup, the text/ scrape and a CRLF copy) and prints one table, layout x
+(raw, C4 line filter, cleaner) F1, on the held-out pages unless `--pages all`; then the no-harm
+table: the gold article bodies in the layouts clean prose comes in, and the share of their
+words cleaner keeps.
 """
 from __future__ import annotations
 
@@ -23,6 +30,7 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import cleaner  # noqa: E402
 from cleaner import Cleaner, Document  # noqa: E402
@@ -99,12 +107,12 @@ def cleaner_html(page: str) -> str:
     return cleaner.clean_html(page, config=_CONFIG).text
 
 
-def cleaner_corpus(pages: dict[str, str], kind: str) -> dict[str, str]:
+def cleaner_corpus(pages: dict[str, str], kind: str, config: Config = _CONFIG) -> dict[str, str]:
     """cleaner over the whole folder as one run, as `cleaner clean DIR` does (site templates
-    are counted across the folder's pages; duplicate removal off: extraction is scored)."""
+    are counted across the folder's pages; by default duplicate removal off: extraction is scored)."""
     docs = [Document(id=k, text=v if kind == "text" else "", source=k, kind=kind,
                      html=v if kind == "html" else None) for k, v in pages.items()]
-    return {r.doc.id: r.text for r in Cleaner(_CONFIG).clean_documents(docs)}
+    return {r.doc.id: r.text for r in Cleaner(config).clean_documents(docs)}
 
 
 def per_page(fn):
@@ -171,12 +179,99 @@ def print_table(rows: list[dict]) -> None:
               f"{r['recall']:.3f} | {r['pages_per_s']:.1f} | {ratio} |")
 
 
+# -- layouts: the same pages as other scrapers render them ---------------------------------------
+LAYOUT_SYSTEMS = [  # name, function from {id: text} to {id: predicted article body}
+    ("raw", per_page(raw)),
+    ("C4 line filter", per_page(c4_lines)),
+    ("cleaner, boilerplate only", lambda pages: cleaner_corpus(pages, "text")),
+    ("cleaner", lambda pages: cleaner_corpus(pages, "text", Config())),  # the default pipeline
+]
+
+
+def layout_rows(folder: Path, pages: str) -> tuple[list[dict], list[str]]:
+    """F1 of each system on each layout of the pages (held-out pages unless pages == "all")."""
+    from layouts import render_pages
+
+    truth, inputs = load(folder)
+    keys = sorted(inputs["html"] or inputs["text"])
+    if pages == "held-out":
+        keys = held_out(keys)
+    rendered, notes = render_pages(inputs, keys)
+    rows = []
+    for layout, texts in rendered.items():
+        row = {"layout": layout, "pages": len(texts)}
+        for name, fn in LAYOUT_SYSTEMS:
+            t = time.perf_counter()
+            preds = fn(texts)
+            row[name] = aggregate([page_counts(truth[k]["articleBody"], preds[k]) for k in texts])["f1"]
+            row[name + " s"] = time.perf_counter() - t
+        rows.append(row)
+    return rows, notes
+
+
+def words_kept(before: str, after: str) -> tuple[int, int]:
+    """(words of `before` still in `after` (as a multiset), words of `before`)."""
+    a, b = Counter(_TOKEN.findall(before)), Counter(_TOKEN.findall(after))
+    return sum((a & b).values()), sum(a.values())
+
+
+def no_harm_rows(folder: Path, pages: str) -> list[dict]:
+    """Share of the words of clean prose (the gold bodies, in several layouts) that cleaner keeps:
+    with duplicate removal off (what boilerplate removal does to it) and in the default pipeline."""
+    from layouts import NO_HARM
+
+    truth, _ = load(folder)
+    keys = sorted(truth)
+    if pages == "held-out":
+        keys = held_out(keys)
+    rows = []
+    for layout, fn in NO_HARM:
+        texts = {k: fn(truth[k]["articleBody"], truth[k].get("url") or "") for k in keys if truth[k]["articleBody"].strip()}
+        row: dict = {"layout": layout, "documents": len(texts)}
+        for name, config in (("boilerplate", _CONFIG), ("pipeline", Config())):
+            preds = cleaner_corpus(texts, "text", config)
+            kept = total = touched = emptied = 0
+            for k in texts:
+                got, n = words_kept(truth[k]["articleBody"], preds[k])
+                kept, total = kept + got, total + n
+                touched += got < n
+                emptied += not preds[k].strip()
+            row[name] = {"kept": kept / max(total, 1), "touched": touched, "emptied": emptied}
+        rows.append(row)
+    return rows
+
+
+def print_layouts(rows: list[dict], notes: list[str], no_harm: list[dict]) -> None:
+    print("| layout of the input text | pages | raw | C4 line filter | cleaner, boilerplate only | cleaner |")
+    print("|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['layout']} | {r['pages']} | {r['raw']:.3f} | {r['C4 line filter']:.3f} | "
+              f"{r['cleaner, boilerplate only']:.3f} | **{r['cleaner']:.3f}** |")
+    for note in notes:
+        print(f"note: {note}")
+    print()
+    print("| clean prose (gold bodies) | documents | words kept, boilerplate only | documents touched | "
+          "words kept, default pipeline | documents touched | documents emptied |")
+    print("|---|---|---|---|---|---|---|")
+    for r in no_harm:
+        b, p = r["boilerplate"], r["pipeline"]
+        print(f"| {r['layout']} | {r['documents']} | **{b['kept']:.4f}** | {b['touched']} | {p['kept']:.4f} | "
+              f"{p['touched']} | {max(b['emptied'], p['emptied'])} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("folder", type=Path)
-    ap.add_argument("--pages", choices=["all", "held-out"], default="all")
+    ap.add_argument("--pages", choices=["all", "held-out"], default=None,
+                    help="default: all for the systems table, held-out for --layouts")
+    ap.add_argument("--layouts", action="store_true", help="the layout table and the no-harm table")
     args = ap.parse_args()
-    print_table(evaluate(args.folder, args.pages))
+    if args.layouts:
+        pages = args.pages or "held-out"
+        rows, notes = layout_rows(args.folder, pages)
+        print_layouts(rows, notes, no_harm_rows(args.folder, pages))
+        return
+    print_table(evaluate(args.folder, args.pages or "all"))
 
 
 if __name__ == "__main__":

@@ -74,15 +74,20 @@ class Removal:
 
 @dataclass(frozen=True)
 class Block:
-    """A line of text. `start`/`end` partition the document (the line plus the blank space
-    after it); `content_start`/`content_end` is the line without surrounding white space."""
+    """A paragraph, heading, list item or other unit of text (see `segment`). `start`/`end`
+    partition the document (the block plus the blank space after it); `content_start`/
+    `content_end` is the block without surrounding white space; `text` is its words without
+    the layout's markup, for the classifier."""
 
     index: int
     start: int
     end: int
     content_start: int
     content_end: int
-    kind: str = "p"
+    kind: str = "p"  # h, p, li, tr, q, code, hr, img, form
+    text: str = ""
+    link_share: float = 0.0  # share of its visible characters that are link text or URLs
+    alone: bool = True  # one line standing alone (blank lines around it), or a heading
 
 
 @dataclass(frozen=True)

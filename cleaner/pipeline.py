@@ -47,7 +47,7 @@ from .extract import extract
 from .model import Block, Document, Removal, Result, Skip, Span, control_removals, kept_text
 from .readers import iter_inputs
 from .report import Stats
-from .segment import split_blocks
+from .segment import segment, split_blocks
 from .spill import CompactPickle, Partitions, Spool
 from .writers import OutputWriter
 
@@ -122,7 +122,7 @@ class Worker:
         doc = self.extract(doc)
         if isinstance(doc, Skip):
             return doc
-        return doc, document_keys(doc.text, split_blocks(doc.text, doc.hints), doc.site)
+        return doc, document_keys(split_blocks(doc.text, doc.hints), doc.site)
 
     def prepare(self, doc: Document) -> Prepared | Skip:
         """One document through `prepare_batch`."""
@@ -168,12 +168,14 @@ class Worker:
         blocks: list[Block] = []
         stops: frozenset[str] = frozenset()
         if cfg.boilerplate.enabled or self.passages is not None:
-            blocks = split_blocks(doc.text, doc.hints)
-            language = language_of(doc.text)
+            segmented = segment(doc.text, doc.hints)
+            blocks = segmented.blocks
+            doc.meta["layout"] = segmented.layout.name
+            language = language_of(blocks)
             doc.meta["language"] = language
             stops = stopwords(language)
         if cfg.boilerplate.enabled:
-            flags = template_flags(doc.text, blocks, doc.site, self.templates) if self.templates else None
+            flags = template_flags(blocks, doc.site, self.templates) if self.templates else None
             # Text trafilatura extracted gets the named rules only; the learned model is for
             # whole-page text (measured in bench/extraction.py).
             learned = doc.meta.get("extraction") != "trafilatura"

@@ -10,6 +10,16 @@ from .writers import load_document
 MAX_LISTED_SKIPS = 1000
 
 
+def dropped_reason(r: Result) -> str:
+    """Why a document left the output whole: duplicate, not-article (a page with no article), or
+    empty (nothing was left)."""
+    if any(x.stage == "document-dedup" for x in r.removals):
+        return "duplicate"
+    if any(x.reason == "boilerplate:not-article" for x in r.removals):
+        return "not-article"
+    return "empty"
+
+
 class Stats:
     def __init__(self) -> None:
         self.docs_in = 0
@@ -24,13 +34,17 @@ class Stats:
         self.timings: Counter[str] = Counter()
         self.docs_seen = 0  # inputs read so far (documents and skipped records)
         self.last_skip: Skip | None = None
+        self.not_article: list[str] = []  # ids of the first pages without an article
 
     def add_result(self, r: Result) -> None:
         self.docs_in += 1
         self.chars_in += len(r.doc.text)
         self.chars_out += len(r.text)
         if r.dropped:
-            self.dropped["duplicate" if any(x.stage == "document-dedup" for x in r.removals) else "empty"] += 1
+            why = dropped_reason(r)
+            self.dropped[why] += 1
+            if why == "not-article" and len(self.not_article) < MAX_LISTED_SKIPS:
+                self.not_article.append(r.doc.id)
         else:
             self.docs_out += 1
         for x in r.removals:
@@ -55,7 +69,9 @@ class Stats:
         return {
             "documents": {"in": self.docs_in, "out": self.docs_out,
                           "dropped_duplicate": self.dropped["duplicate"], "dropped_empty": self.dropped["empty"],
+                          "dropped_not_article": self.dropped["not-article"],
                           "skipped": sum(self.skip_counts.values())},
+            "not_article": self.not_article,
             "characters": {"in": self.chars_in, "out": self.chars_out},
             "removals": {stage: {reason: {"count": c, "chars": n} for reason, (c, n) in sorted(reasons.items())}
                          for stage, reasons in sorted(self.removals.items())},
@@ -120,7 +136,7 @@ def format_report(summary: dict[str, Any]) -> str:
     share = 100.0 * c["out"] / c["in"] if c["in"] else 0.0
     lines = [
         f"documents: {d['in']} in, {d['out']} out ({d['dropped_duplicate']} duplicate, "
-        f"{d['dropped_empty']} empty, {d['skipped']} inputs skipped)",
+        f"{d['dropped_not_article']} not-article, {d['dropped_empty']} empty, {d['skipped']} inputs skipped)",
         f"characters: {c['in']} in, {c['out']} out ({share:.1f}% kept)",
     ]
     for stage, reasons in summary["removals"].items():
@@ -128,6 +144,11 @@ def format_report(summary: dict[str, Any]) -> str:
             lines.append(f"  {reason:<34} {v['count']:>7} removals {v['chars']:>10} chars")
     for reason, n in summary["skipped"]["by_reason"].items():
         lines.append(f"  skipped: {reason:<25} {n:>7}")
+    if d["dropped_not_article"]:
+        listed = summary["not_article"]
+        lines.append(f"not-article: {d['dropped_not_article']} pages had no article (menus, link lists, no prose), "
+                     f"e.g. {', '.join(listed[:3])}; all removed text is in removed.jsonl"
+                     + (f", the first {len(listed)} ids in summary.json" if listed else ""))
     return "\n".join(lines)
 
 

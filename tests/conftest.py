@@ -35,11 +35,10 @@ def samples_run(tmp_path_factory):
 
 
 def generated_corpus(path, n=300, seed=5):
-    """Articles on three sites (each with a footer), near and exact copies, copied quotes."""
+    """Articles on three sites (each with a two-line footer), near and exact copies, copied quotes."""
     rnd = random.Random(seed)
     vocab = [w.strip(".,“”") for p in SAMPLES.glob("*.txt") for w in p.read_text(encoding="utf-8").split()]
-    footers = {s: f"Site {s} News is an independent publisher of regional stories, founded in 19{60 + s} by readers."
-               for s in range(3)}
+    footers = {s: f"Site {s} News · Regional stories since 19{60 + s}\n\nContact · Advertise · Jobs" for s in range(3)}
     texts = []
     with open(path, "w", encoding="utf-8") as f:
         for i in range(n):

@@ -70,11 +70,12 @@ def test_002_doubled_title_appears_once_and_article_kept(samples_run):
         assert p.strip("\u00a0 ") in text
 
 
-def test_004_statement_kept_with_its_title(samples_run):
-    text = kept(samples_run, "004")
-    assert title(samples_run, "004").startswith("The first priority of the Government of Canada")
-    for p in paragraphs_between(sample_text("004"), "We are on the eve anniversary", "In line with these two demands"):
-        assert p.strip("\u00a0 ") in text
+def test_004_statement_with_nothing_page_like_around_it_passes_untouched(samples_run):
+    # A statement: a heading line, the text, a signature. No menu, no teasers, no site lines:
+    # nothing says the first line is a page's title rather than the statement's own first line.
+    assert kept(samples_run, "004") == sample_text("004")
+    assert title(samples_run, "004") is None
+    assert not samples_run[2].get(ID["004"])
 
 
 def test_003_furniture_gone_article_kept(samples_run):
@@ -146,7 +147,9 @@ def test_summary_counts(samples_run):
     import json
 
     summary = json.loads((samples_run[0] / "summary.json").read_text())
-    assert summary["documents"] == {"in": 5, "out": 5, "dropped_duplicate": 0, "dropped_empty": 0, "skipped": 0}
+    assert summary["documents"] == {"in": 5, "out": 5, "dropped_duplicate": 0, "dropped_empty": 0,
+                                    "dropped_not_article": 0, "skipped": 0}
+    assert summary["not_article"] == []
     total_in = sum(len(sample_text(k)) for k in ID)
     assert summary["characters"]["in"] == total_in
     assert summary["characters"]["out"] == sum(len(d["text"]) for d in samples_run[1].values())

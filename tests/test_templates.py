@@ -39,7 +39,7 @@ def test_counter_counts_documents_not_occurrences_across_spilled_partitions():
     counter.add(np.array([3, 4], dtype=np.uint64))
     assert counter.templates() == frozenset({2, 3})
     text = "Same line\n\nSame line\n\nOther"
-    assert len(document_keys(text, split_blocks(text), "site")) == 2
+    assert len(document_keys(split_blocks(text), "site")) == 2
     assert line_key("a", "Same line") != line_key("b", "Same line")
     assert line_key("a", "Same, line!") == line_key("a", "same line")
 
@@ -50,10 +50,33 @@ def test_template_lines_go_from_every_page_of_the_site_including_the_first(tmp_p
     docs = read_jsonl(tmp_path / "out" / "documents.jsonl")
     assert len(docs) == 4
     for d, story in zip(docs, STORIES):
-        assert FOOTER not in d["text"] and "Local news" not in d["text"]
+        assert not any(item in d["text"] for item in NAV)
         assert story[1] in d["text"] and story[2] in d["text"]
     reasons = {r["reason"] for r in read_jsonl(tmp_path / "out" / "removed.jsonl") if r["doc_id"] == "courier/p0.txt"}
     assert "boilerplate:site-template" in reasons
+
+
+def test_prose_pages_share_is_left_to_duplicate_removal_which_keeps_the_first(tmp_path):
+    # The footer is a sentence: site templates are menus and short notices, not prose. Duplicate
+    # removal takes it from the later pages, pointing at the first, which keeps it.
+    write_site(tmp_path / "courier", STORIES)
+    run([str(tmp_path)], str(tmp_path / "out"), Config())
+    docs = read_jsonl(tmp_path / "out" / "documents.jsonl")
+    assert FOOTER in docs[0]["text"] and not any(FOOTER in d["text"] for d in docs[1:])
+    later = [r for r in read_jsonl(tmp_path / "out" / "removed.jsonl") if FOOTER in r["text"]]
+    assert {r["doc_id"] for r in later} == {"courier/p1.txt", "courier/p2.txt", "courier/p3.txt"}
+    assert all(r["reason"].startswith("duplicate:") and r["duplicate_of"]["doc_id"] == "courier/p0.txt" for r in later)
+
+
+def test_a_sentence_that_records_share_is_not_a_template_and_one_copy_stays(tmp_path):
+    corpus = tmp_path / "fox.jsonl"
+    corpus.write_text("".join(f'{{"id": "r{i}", "text": "The quick brown fox jumps over the lazy dog."}}\n'
+                              for i in range(3)), encoding="utf-8")
+    run([str(corpus)], str(tmp_path / "out"), Config())
+    docs = read_jsonl(tmp_path / "out" / "documents.jsonl")
+    assert [d["text"] for d in docs] == ["The quick brown fox jumps over the lazy dog."]
+    reasons = {r["reason"] for r in read_jsonl(tmp_path / "out" / "removed.jsonl")}
+    assert reasons == {"duplicate:exact-document"}
 
 
 def test_templates_are_per_site_and_can_be_switched_off(tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..config import BoilerplateConfig
 from ..model import Block, Removal
 from .classifier import classify_lines
-from .features import line_features
+from .features import block_features
 from .model import Model
 
 STAGE = "boilerplate"
@@ -16,7 +16,7 @@ def boilerplate_removals(doc_id: str, text: str, blocks: list[Block], stopwords:
                          known_title: str | None = None) -> tuple[list[Removal], str | None]:
     """Removals for the blocks the classifier rejects (neighbouring blocks removed for the same
     reason become one removal), and the text of the page's title line if one was found."""
-    features = [line_features(text[b.content_start:b.content_end], stopwords, b.kind) for b in blocks]
+    features = [block_features(b, stopwords) for b in blocks]
     verdicts, title = classify_lines(features, cfg, model, templates, learned, known_title)
     removals: list[Removal] = []
     scores: list[list[float]] = []

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from .features import LineFeatures
 
 CLUSTER_GAP = 4
+MENU_RUN = 4  # consecutive menu items that make a menu
+FILLER_KINDS = frozenset({"img", "hr"})
 
 
 @dataclass(frozen=True)
@@ -31,23 +33,48 @@ class LineContext:
     position: float  # 0 at the top of the page, 1 at the bottom
     prev_prose: bool
     next_prose: bool
+    short_near: float  # share of the blocks within 3 that are short and end no sentence (a menu, a list of links)
+    in_menu: bool  # one of MENU_RUN or more consecutive short title-case or link blocks
 
 
-def clusters(prose: list[bool]) -> list[tuple[int, int]]:
-    """(first, last) line of each cluster of prose lines."""
+def clusters(prose: list[bool], filler: list[bool] | None = None) -> list[tuple[int, int]]:
+    """(first, last) block of each cluster of prose blocks. `filler` blocks (images, rules:
+    blocks without words of their own) do not count in the gap between prose blocks."""
     out: list[tuple[int, int]] = []
     start = last = None
+    gap = 0
     for i, p in enumerate(prose):
         if not p:
+            gap += not (filler and filler[i])
             continue
-        if start is not None and i - last - 1 >= CLUSTER_GAP:
+        if start is not None and gap >= CLUSTER_GAP:
             out.append((start, last))
             start = None
         if start is None:
             start = i
-        last = i
+        last, gap = i, 0
     if start is not None:
         out.append((start, last))
+    return out
+
+
+def menu_item(f: LineFeatures) -> bool:
+    """Short, no sentence end, in title case or a link, and not a figure (a table is no menu)."""
+    return (f.words <= 4 and not f.ends_sentence and f.digit_share < 0.2
+            and (f.title_case_share >= 0.5 or f.link_share >= 0.5))
+
+
+def menu_blocks(features: list[LineFeatures]) -> list[bool]:
+    """The blocks in runs of MENU_RUN or more menu items."""
+    out = [False] * len(features)
+    i, n = 0, len(features)
+    while i < n:
+        j = i
+        while j < n and menu_item(features[j]):
+            j += 1
+        if j - i >= MENU_RUN:
+            out[i:j] = [True] * (j - i)
+        i = max(j, i + 1)
     return out
 
 
@@ -55,7 +82,7 @@ def page_context(features: list[LineFeatures], prose: list[bool]) -> list[LineCo
     n = len(features)
     words = [f.words if p else 0 for f, p in zip(features, prose)]
     total = sum(words) or 1
-    spans = clusters(prose)
+    spans = clusters(prose, [f.kind in FILLER_KINDS or not f.words for f in features])
     weight = [sum(words[a:b + 1]) for a, b in spans]
     main = max(range(len(spans)), key=lambda k: (weight[k], -k)) if spans else None
     lo, hi = spans[main] if main is not None else (n, -1)
@@ -75,6 +102,15 @@ def page_context(features: list[LineFeatures], prose: list[bool]) -> list[LineCo
         return prefix[min(n, i + r + 1)] - prefix[max(0, i - r)] - words[i]
 
     counts = Counter(f.alnum for f in features)
+    short = [0]
+    for f in features:
+        short.append(short[-1] + (f.words <= 4 and not f.ends_sentence))
+
+    def short_share(i: int, r: int) -> float:
+        lo, hi = max(0, i - r), min(n, i + r + 1)
+        return (short[hi] - short[lo] - (short[i + 1] - short[i])) / max(1, hi - lo - 1)
+
+    menu = menu_blocks(features)
     out = []
     for i, f in enumerate(features):
         inside = lo <= i <= hi
@@ -96,5 +132,7 @@ def page_context(features: list[LineFeatures], prose: list[bool]) -> list[LineCo
             position=i / (n - 1) if n > 1 else 0.0,
             prev_prose=i > 0 and prose[i - 1],
             next_prose=i + 1 < n and prose[i + 1],
+            short_near=short_share(i, 3),
+            in_menu=menu[i],
         ))
     return out

@@ -1,9 +1,11 @@
-"""Features of one line (block) of text. Only shape is looked at: length, punctuation, case,
-stopwords, time stamps, never particular phrases."""
+"""Features of one block of text. Only shape is looked at: length, punctuation, case,
+stopwords, time stamps, links, the block's kind, never particular phrases."""
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from ..model import Block
 
 # Ends like a sentence: terminal punctuation, possibly inside closing quotes or brackets.
 _ENDS_SENTENCE = re.compile(r"""[.!?:;。！？]["'”’»)\]]*$""")
@@ -47,10 +49,18 @@ class LineFeatures:
     separators: bool  # |, •, ©, » and the like: menus, breadcrumbs, footers
     alnum: str  # case-folded letters and digits only, for comparing lines
     content_words: frozenset[str]  # lower-cased words of 3+ letters that are not stopwords
-    kind: str
+    kind: str  # the block's kind (see Block): h, p, li, tr, q, code, hr, img, form
+    link_share: float = 0.0  # share of the block's characters that are link text or URLs
+    alone: bool = True  # one line standing alone, or a heading (what a title looks like)
 
 
-def line_features(line: str, stopwords: frozenset[str], kind: str = "p") -> LineFeatures:
+def block_features(block: Block, stopwords: frozenset[str]) -> LineFeatures:
+    """The features of a block, from its words without the layout's markup."""
+    return line_features(block.text, stopwords, block.kind, block.link_share, block.alone)
+
+
+def line_features(line: str, stopwords: frozenset[str], kind: str = "p", link_share: float = 0.0,
+                  alone: bool = True) -> LineFeatures:
     words = _WORD.findall(line)
     lower = [w.lower() for w in words]
     alpha = [w for w in words if w[0].isalpha()]
@@ -77,6 +87,8 @@ def line_features(line: str, stopwords: frozenset[str], kind: str = "p") -> Line
         alnum=alnum,
         content_words=frozenset(w for w in lower if len(w) >= 3 and w.isalpha() and w not in stopwords),
         kind=kind,
+        link_share=link_share,
+        alone=alone,
     )
 
 

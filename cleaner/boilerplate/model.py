@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+import numpy as np
+
 from .context import LineContext
 from .features import LineFeatures
 
@@ -27,7 +29,7 @@ LINE_FEATURES = (
     "digit_share", "symbol_share", "mean_word_length", "timestamp", "label", "separators", "heading",
     "prose", "prev_prose", "next_prose", "near_prose", "wide_prose", "in_main", "before_main",
     "after_main", "distance", "cluster_share", "topic", "repeated", "position", "first_line",
-    "prose_in_main", "short_in_main", "topic_outside",
+    "prose_in_main", "short_in_main", "topic_outside", "link_share", "markup", "list_item", "short_near", "in_menu",
 )
 NEIGHBOUR_FEATURES = (
     "logit", "prev_logit", "next_logit", "prev2_logit", "next2_logit", "near_logit", "wide_logit",
@@ -44,6 +46,7 @@ def line_vector(f: LineFeatures, c: LineContext, prose: bool, index: int) -> lis
         float(c.next_prose), c.near_prose, c.wide_prose, float(c.in_main), float(c.before_main),
         float(c.after_main), c.distance, c.cluster_share, c.topic, float(c.repeated), c.position,
         float(index == 0), float(prose and c.in_main), float(short and c.in_main), c.topic * (not c.in_main),
+        f.link_share, float(f.kind in ("img", "form", "hr")), float(f.kind == "li"), c.short_near, float(c.in_menu),
     ]
 
 
@@ -97,22 +100,50 @@ class Logistic:
 
 
 @dataclass(frozen=True)
+class Support:
+    """Where the training blocks lie in stage-1 feature space: the inverse covariance of their
+    standardised vectors, and the squared Mahalanobis distance that `coverage` of them are
+    within. A block further out is unlike anything the model was fitted on."""
+
+    inverse: tuple[tuple[float, ...], ...]
+    limit: float
+
+    def covers(self, z: np.ndarray) -> np.ndarray:
+        """For standardised vectors (one a row), whether each lies within the training support."""
+        inverse = np.asarray(self.inverse)
+        return np.einsum("ij,jk,ik->i", z, inverse, z) <= self.limit
+
+    def to_json(self) -> dict:
+        return {"inverse": [[round(v, 6) for v in row] for row in self.inverse], "limit": round(self.limit, 4)}
+
+
+@dataclass(frozen=True)
 class Model:
     lines: Logistic
     neighbours: Logistic
     threshold: float
     trained_on: frozenset[str]
+    support: Support | None = None
 
     def probabilities(self, line_vectors: list[list[float] | None], words: list[int], prose: list[bool]) -> list[float | None]:
-        """Probability that each line is article text (None for lines a rule removed, given as
-        None vectors: stage 2 sees the page without them)."""
+        """Probability that each block is article text; None for a block a rule removed (given
+        as a None vector: stage 2 sees the page without it) and for a block outside the
+        training support (the model abstains: the block is kept)."""
         keep = [i for i, x in enumerate(line_vectors) if x is not None]
         logits = [self.lines.logit(line_vectors[i]) for i in keep]
         out: list[float | None] = [None] * len(line_vectors)
         vectors = neighbour_vectors(logits, [words[i] for i in keep], [prose[i] for i in keep])
-        for i, v in zip(keep, vectors):
-            out[i] = 1.0 / (1.0 + math.exp(-self.neighbours.logit(v)))
+        covered = self.covers([line_vectors[i] for i in keep])
+        for i, v, inside in zip(keep, vectors, covered):
+            if inside:
+                out[i] = 1.0 / (1.0 + math.exp(-self.neighbours.logit(v)))
         return out
+
+    def covers(self, vectors: list[list[float]]) -> list[bool]:
+        if self.support is None or not vectors:
+            return [True] * len(vectors)
+        z = (np.asarray(vectors) - np.asarray(self.lines.mean)) / np.asarray(self.lines.scale)
+        return self.support.covers(z).tolist()
 
 
 @lru_cache(maxsize=1)
@@ -122,8 +153,9 @@ def load_model() -> Model:
     data = json.loads(resources.files(__package__).joinpath(name).read_text(encoding="utf-8"))
     if tuple(data["line_features"]) != LINE_FEATURES or tuple(data["neighbour_features"]) != NEIGHBOUR_FEATURES:
         raise RuntimeError(f"{name} was trained on other features; retrain with bench/train_boilerplate.py")
+    support = Support(tuple(map(tuple, data["support"]["inverse"])), data["support"]["limit"]) if "support" in data else None
     return Model(Logistic(**data["lines"]), Logistic(**data["neighbours"]), data["threshold"],
-                 frozenset(data["trained_on"]))
+                 frozenset(data["trained_on"]), support)
 
 
 def trained_on() -> frozenset[str]:

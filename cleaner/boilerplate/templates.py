@@ -23,9 +23,9 @@ def line_key(site: str, line: str) -> int:
     return int.from_bytes(hashlib.blake2b(f"{site}\x00{alnum}".encode(), digest_size=8).digest(), "little") or 1
 
 
-def document_keys(text: str, blocks: list[Block], site: str) -> np.ndarray:
-    """The distinct (site, line) keys of a document (0, an empty line, left out)."""
-    keys = {line_key(site, text[b.content_start:b.content_end]) for b in blocks}
+def document_keys(blocks: list[Block], site: str) -> np.ndarray:
+    """The distinct (site, block) keys of a document (0, a block without words, left out)."""
+    keys = {line_key(site, b.text) for b in blocks}
     keys.discard(0)
     return np.array(sorted(keys), dtype=np.uint64)
 
@@ -80,5 +80,5 @@ def count_lines(lines: np.ndarray, min_pages: int) -> tuple[np.ndarray, np.ndarr
     return keys[totals >= min_pages], keys[ran], run[ran].astype(np.int64)
 
 
-def template_flags(text: str, blocks: list[Block], site: str, templates: frozenset[int]) -> list[bool]:
-    return [line_key(site, text[b.content_start:b.content_end]) in templates for b in blocks]
+def template_flags(blocks: list[Block], site: str, templates: frozenset[int]) -> list[bool]:
+    return [line_key(site, b.text) in templates for b in blocks]

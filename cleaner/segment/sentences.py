@@ -1,16 +1,9 @@
-"""Split text into blocks (lines) and sentences, keeping character offsets into the text.
-
-Blocks partition the whole text: block i runs from the start of its line to the start of the
-next non-blank line, so removing a block also removes the blank space after it and the kept
-text stays tidy. Sentences are content spans inside a block.
-"""
+"""Sentences inside a block, as character offsets into the text, and the spans that cut runs
+of sentences out of a block while leaving a readable paragraph."""
 from __future__ import annotations
 
 import re
 
-from .model import Block
-
-_LINE = re.compile(r"[^\r\n]+")
 
 # A sentence ends at . ! ? or an ellipsis, optionally followed by closing quotes or brackets,
 # when white space and then something that can start a sentence follow.
@@ -21,26 +14,6 @@ _ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof st sr jr gen col lt sgt capt cmdr gov sen rep rev hon pres vs etc inc ltd co "
     "corp jan feb mar apr jun jul aug sep sept oct nov dec no nos fig vol pp approx dept est univ".split()
 )
-
-
-def split_blocks(text: str, hints: list[str] | None = None) -> list[Block]:
-    """One block per non-blank line; `hints` gives a kind (h, p, li, ...) per non-blank line."""
-    lines = []
-    for m in _LINE.finditer(text):
-        seg = m.group()
-        stripped = seg.strip()
-        if not stripped:
-            continue
-        start = m.start()
-        content_start = start + (len(seg) - len(seg.lstrip()))
-        lines.append((start, content_start, content_start + len(stripped)))
-    blocks = []
-    for i, (start, cs, ce) in enumerate(lines):
-        block_start = 0 if i == 0 else start
-        block_end = lines[i + 1][0] if i + 1 < len(lines) else len(text)
-        kind = hints[i] if hints is not None and i < len(hints) else "p"
-        blocks.append(Block(i, block_start, block_end, cs, ce, kind))
-    return blocks
 
 
 def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:

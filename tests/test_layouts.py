@@ -1,0 +1,182 @@
+"""Blocks are paragraphs whatever the layout: small hand-written texts in each layout scrapers
+leave (hard-wrapped, Markdown, text-browser dumps, raw DOM text, CRLF), their blocks, the layout
+detected, and restore exact through the whole pipeline."""
+from __future__ import annotations
+
+import cleaner
+from cleaner.config import Config
+from cleaner.model import restore_text
+from cleaner.segment import segment
+
+WRAPPED = """\
+The council voted on Tuesday to expand the river park after a long public
+consultation that drew hundreds of residents to the town hall over three
+evenings in the spring.
+
+Residents who attended the meeting said the plan would protect the wetlands
+from new building. The mayor said work would begin in the spring.
+"""
+
+MARKDOWN = """\
+River park to grow
+==================
+
+The council voted on Tuesday to expand the *river park* after a long
+[public consultation](https://example.org/consultation).
+
+## Read next
+
+- [Bridge closed for repairs](https://example.org/bridge)
+- [Library opens new wing](https://example.org/library)
+- [Ferry fares to rise](https://example.org/ferry)
+
+![The park at dawn](https://example.org/park.jpg)
+
+```
+code that stays one block
+
+even across a blank line
+```
+
+| Year | Visitors |
+|------|----------|
+| 2023 | 12,000 |
+"""
+
+LYNX = """\
+   * Home
+   * News
+       + Local
+       + World
+   * Sport
+
+Search: ____________________ (BUTTON) Go
+
+[IMG]
+
+River park to grow
+
+   The council voted on Tuesday to expand the river park after a long public
+   consultation that drew hundreds of residents to the town hall over three
+   evenings in the spring.
+"""
+
+DOM = """\
+
+
+
+   \nThe council \nvoted\n on Tuesday to expand the river park after a long public consultation.
+
+
+
+\nResidents said the plan would protect the wetlands.
+
+
+
+
+\nHome\n\n\n\nContact
+"""
+
+
+def texts(text: str) -> list[str]:
+    return [b.text for b in segment(text).blocks]
+
+
+def partitions(text: str) -> bool:
+    blocks = segment(text).blocks
+    return (blocks[0].start == 0 and blocks[-1].end == len(text)
+            and all(a.end == b.start for a, b in zip(blocks, blocks[1:])))
+
+
+def test_hard_wrapped_paragraphs_are_one_block_each():
+    s = segment(WRAPPED)
+    assert s.layout.name == "wrapped" and s.layout.width is not None
+    assert texts(WRAPPED) == [
+        "The council voted on Tuesday to expand the river park after a long public consultation that drew "
+        "hundreds of residents to the town hall over three evenings in the spring.",
+        "Residents who attended the meeting said the plan would protect the wetlands from new building. "
+        "The mayor said work would begin in the spring.",
+    ]
+    assert partitions(WRAPPED)
+
+
+def test_a_short_line_ending_a_wrapped_paragraph_is_not_joined_to_the_next():
+    text = WRAPPED.replace("\n\n", "\n")  # no blank line: the short last line still ends the paragraph
+    assert len(texts(text)) == 2
+
+
+def test_indented_first_lines_start_paragraphs():
+    text = ("    The council voted on Tuesday to expand the river park after a\n"
+            "long public consultation that drew hundreds of residents to the\n"
+            "town hall over three evenings.\n"
+            "    Residents who attended the meeting said the plan would protect\n"
+            "the wetlands from new building, and the mayor said work would\n"
+            "begin in the spring.\n")
+    assert [t.split()[0] for t in texts(text)] == ["The", "Residents"]
+
+
+def test_markdown_headings_lists_links_images_code_and_tables():
+    s = segment(MARKDOWN)
+    assert s.layout.name == "markdown"
+    kinds = [(b.kind, b.text) for b in s.blocks]
+    assert kinds[0] == ("h", "River park to grow")  # setext heading
+    assert kinds[1] == ("p", "The council voted on Tuesday to expand the river park after a long public consultation.")
+    assert kinds[2] == ("h", "Read next")
+    links = s.blocks[3:6]
+    assert [b.kind for b in links] == ["li"] * 3 and all(b.link_share > 0.9 for b in links)
+    assert links[0].text == "Bridge closed for repairs"
+    assert s.blocks[1].link_share < 0.5
+    assert kinds[6][0] == "img"
+    assert kinds[7][0] == "code" and "even across a blank line" in kinds[7][1]
+    assert [k for k, _ in kinds[8:]] == ["tr", "tr"]  # the separator row belongs to the header row
+    assert partitions(MARKDOWN)
+
+
+def test_a_markdown_link_list_makes_a_page():
+    menu = "\n".join(f"- [{w}](https://example.org/{w.lower()})" for w in ("Home", "News", "Sport", "Contact"))
+    body = ("The council voted on Tuesday to expand the river park after a long public consultation "
+            "that drew hundreds of residents.")
+    r = cleaner.clean_text(menu + "\n\n" + body + "\n", Config().with_overrides({"dedup.enabled": False}))
+    assert r.doc.meta["layout"] == "markdown"
+    assert r.text.strip() == body
+
+
+def test_text_browser_bullets_buttons_and_images():
+    s = segment(LYNX)
+    assert s.layout.name == "text-browser" and s.layout.browser
+    kinds = [(b.kind, b.text) for b in s.blocks]
+    assert kinds[:5] == [("li", "Home"), ("li", "News"), ("li", "Local"), ("li", "World"), ("li", "Sport")]
+    assert kinds[5][0] == "form" and "BUTTON" not in kinds[5][1] and "_" not in kinds[5][1]
+    assert kinds[6][0] == "img"
+    assert kinds[7] == ("p", "River park to grow") and s.blocks[7].alone
+    assert kinds[8][1].startswith("The council voted") and kinds[8][1].endswith("evenings in the spring.")
+    assert partitions(LYNX)
+
+
+def test_raw_dom_text_joins_inline_cuts_and_skips_blank_runs():
+    s = segment(DOM)
+    assert s.layout.name == "dom"
+    assert texts(DOM) == ["The council voted on Tuesday to expand the river park after a long public consultation.",
+                          "Residents said the plan would protect the wetlands.", "Home", "Contact"]
+    assert partitions(DOM)
+
+
+def test_crlf_and_lone_cr_line_ends():
+    for newline in ("\r\n", "\r"):
+        text = WRAPPED.replace("\n", newline)
+        assert texts(text) == texts(WRAPPED)
+        assert partitions(text)
+
+
+def test_one_block_a_line_stays_one_block_a_line():
+    text = "Title line\n\nFirst paragraph here.\nSecond line right after.\n"
+    assert segment(text).layout.name == "lines"
+    assert texts(text) == ["Title line", "First paragraph here.", "Second line right after."]
+
+
+def test_restore_is_exact_in_every_layout_through_the_pipeline():
+    page_nav = "\n".join(["Home", "World", "Business", "Sport", "Culture", "Weather"]) + "\n\n"
+    for text in (WRAPPED, MARKDOWN, LYNX, DOM, WRAPPED.replace("\n", "\r\n"), page_nav + WRAPPED):
+        r = cleaner.clean_text(text, Config())
+        assert restore_text(r.text, r.removals) == text
+        assert r.doc.meta["layout"] in {"lines", "wrapped", "markdown", "text-browser", "dom"}
