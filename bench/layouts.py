@@ -28,7 +28,7 @@ def _run(cmd: list[str], html: str) -> str:
 
 def lynx(html: str) -> str:
     return _run(["lynx", "-dump", "-nolist", "-force_html", "-stdin", "-width=80",
-                 "-assume_charset=utf-8", "-display_charset=utf-8", "-nomargins"], html)
+                 "-assume_charset=utf-8", "-display_charset=utf-8"], html)
 
 
 def w3m(html: str) -> str:
@@ -62,25 +62,43 @@ def _has_module(name: str) -> bool:
     return importlib.util.find_spec(name) is not None
 
 
-# name, input ("text": the benchmark's text/ scrape; "html": the page), renderer, what it needs
+def _needs(module: str, package: str) -> Callable[[], str | None]:
+    return lambda: None if _has_module(module) else f"{package} not installed (pip install '.[bench]')"
+
+
+def _needs_command(name: str) -> Callable[[], str | None]:
+    return lambda: None if shutil.which(name) else f"{name} not found (apt-get install {name})"
+
+
+# name, input ("text": the benchmark's text/ scrape; "html": the page), renderer, what it lacks
 RENDERERS: list[tuple[str, str, Callable[[str], str], Callable[[], str | None]]] = [
     ("html-text lines (text/)", "text", lambda t: t, lambda: None),
     ("html-text lines, CRLF", "text", lambda t: t.replace("\n", "\r\n"), lambda: None),
-    ("lynx -dump -nolist", "html", lynx, lambda: None if shutil.which("lynx") else "lynx not found (apt-get install lynx)"),
-    ("w3m -dump", "html", w3m, lambda: None if shutil.which("w3m") else "w3m not found (apt-get install w3m)"),
-    ("html2text Markdown", "html", html2text_markdown,
-     lambda: None if _has_module("html2text") else "html2text not installed (pip install '.[bench]')"),
-    ("inscriptis", "html", inscriptis_text,
-     lambda: None if _has_module("inscriptis") else "inscriptis not installed (pip install '.[bench]')"),
-    ("BeautifulSoup get_text", "html", beautifulsoup_text,
-     lambda: None if _has_module("bs4") else "beautifulsoup4 not installed (pip install '.[bench]')"),
+    ("lynx -dump -nolist", "html", lynx, _needs_command("lynx")),
+    ("w3m -dump", "html", w3m, _needs_command("w3m")),
+    ("html2text Markdown", "html", html2text_markdown, _needs("html2text", "html2text")),
+    ("inscriptis", "html", inscriptis_text, _needs("inscriptis", "inscriptis")),
+    ("BeautifulSoup get_text", "html", beautifulsoup_text, _needs("bs4", "beautifulsoup4")),
 ]
 
 
-def available_renderers() -> tuple[list[tuple[str, str, Callable[[str], str]]], list[str]]:
+def markdown_with_links(html: str) -> str:
+    """html2text keeping links and images, unwrapped, as LLM-era scrapers write Markdown (for
+    training: links are words the benchmark's gold does not have)."""
+    import html2text
+
+    h = html2text.HTML2Text()
+    h.body_width = 0
+    return h.handle(html)
+
+
+TRAINING_ONLY = [("Markdown with links (html2text)", "html", markdown_with_links, _needs("html2text", "html2text"))]
+
+
+def available_renderers(renderers=RENDERERS) -> tuple[list[tuple[str, str, Callable[[str], str]]], list[str]]:
     """The renderers this machine has, and a note for each one it lacks."""
     found, notes = [], []
-    for name, source, fn, missing in RENDERERS:
+    for name, source, fn, missing in renderers:
         why = missing()
         if why:
             notes.append(f"{name}: left out, {why}")
@@ -89,9 +107,10 @@ def available_renderers() -> tuple[list[tuple[str, str, Callable[[str], str]]], 
     return found, notes
 
 
-def render_pages(inputs: dict[str, dict[str, str]], keys: list[str]) -> tuple[dict[str, dict[str, str]], list[str]]:
+def render_pages(inputs: dict[str, dict[str, str]], keys: list[str],
+                 renderers=RENDERERS) -> tuple[dict[str, dict[str, str]], list[str]]:
     """{layout: {page id: text}} for every available renderer, and notes on what was left out."""
-    found, notes = available_renderers()
+    found, notes = available_renderers(renderers)
     out: dict[str, dict[str, str]] = {}
     for name, source, fn in found:
         pages = {}

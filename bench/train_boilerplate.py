@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from extraction import aggregate, load, page_counts, shingles  # noqa: E402
-from layouts import render_pages  # noqa: E402
+from layouts import RENDERERS, TRAINING_ONLY, render_pages  # noqa: E402
 
 from cleaner.boilerplate import classifier, model  # noqa: E402
 from cleaner.boilerplate.features import block_features  # noqa: E402
@@ -49,7 +49,8 @@ from cleaner.model import Document  # noqa: E402
 from cleaner.segment import split_blocks  # noqa: E402
 
 MODEL_PATH = Path(__file__).resolve().parent.parent / "cleaner" / "boilerplate" / model.MODEL_FILE
-THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
+# A block goes only when the model finds it more likely furniture than article: when in doubt, keep.
+THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5)
 FOLDS = 5
 SUPPORT_COVERAGE = 0.999
 CFG = BoilerplateConfig()
@@ -58,15 +59,6 @@ _SPACE = re.compile(r"\s+")
 
 def is_training_page(key: str) -> bool:
     return int(hashlib.sha1(key.encode()).hexdigest(), 16) % 2 == 0
-
-
-def markdown_with_links(html: str) -> str:
-    """html2text keeping links and images, as LLM-era scrapers write Markdown."""
-    import html2text
-
-    h = html2text.HTML2Text()
-    h.body_width = 0
-    return h.handle(html)
 
 
 @dataclass
@@ -161,8 +153,10 @@ def neighbour_rows(d: Doc, stage1: model.Logistic) -> list[list[float] | None]:
     return rows
 
 
-def fold_of(key: str) -> int:
-    return int(hashlib.sha1(("fold" + key).encode()).hexdigest(), 16) % FOLDS
+def fold_of(key: str, salt: str = "fold") -> int:
+    """The fold of a page (all its renderings in one); `salt` gives another split, for a
+    cross-validation inside a cross-validation."""
+    return int(hashlib.sha1((salt + key).encode()).hexdigest(), 16) % FOLDS
 
 
 def fit_support(stage1: model.Logistic, docs: list[Doc]) -> model.Support:
@@ -174,7 +168,8 @@ def fit_support(stage1: model.Logistic, docs: list[Doc]) -> model.Support:
     return model.Support(tuple(map(tuple, inverse.tolist())), float(np.quantile(d2, SUPPORT_COVERAGE)))
 
 
-def fit(docs: list[Doc], l2: float) -> model.Model:
+def fit_stages(docs: list[Doc], l2: float) -> model.Model:
+    """Both stages and the support, threshold 0.5."""
     out_of_fold: dict[int, list] = {}
     for k in range(FOLDS):
         stage1 = fit_lines([d for d in docs if fold_of(d.key) != k], l2)
@@ -183,8 +178,21 @@ def fit(docs: list[Doc], l2: float) -> model.Model:
                 out_of_fold[id(d)] = neighbour_rows(d, stage1)
     stage2 = fit_logistic(*_stack(docs, lambda d: out_of_fold[id(d)]), l2)
     lines = fit_lines(docs, l2)
-    m = model.Model(lines, stage2, 0.5, frozenset(d.key for d in docs), fit_support(lines, docs))
-    return with_threshold(m, max(THRESHOLDS, key=lambda t: (score(docs, with_threshold(m, t))["f1"], -abs(t - 0.5))))
+    return model.Model(lines, stage2, 0.5, frozenset(d.key for d in docs), fit_support(lines, docs))
+
+
+def fit(docs: list[Doc], l2: float) -> model.Model:
+    """The model, with the threshold that gives the best F1 on documents of pages it was not
+    fitted on (chosen in-sample, it would follow the model's overconfidence on its own pages)."""
+    counts: dict[float, list] = {t: [] for t in THRESHOLDS}
+    for k in range(FOLDS):
+        m = fit_stages([d for d in docs if fold_of(d.key, "threshold") != k], l2)
+        for d in docs:
+            if fold_of(d.key, "threshold") == k:
+                for t in THRESHOLDS:
+                    counts[t].append(page_counts(d.truth, predict(d, with_threshold(m, t))))
+    best = max(THRESHOLDS, key=lambda t: (aggregate(counts[t])["f1"], -abs(t - 0.5)))
+    return with_threshold(fit_stages(docs, l2), best)
 
 
 def with_threshold(m: model.Model, t: float) -> model.Model:
@@ -239,14 +247,10 @@ def renderings(folder: Path, mode: str) -> tuple[dict[str, str], dict[str, dict[
             doc = extract(Document(id="page", text=""), inputs["html"][k])
             out[k] = (doc.text, doc.hints)
         return {k: truth[k]["articleBody"] for k in keys}, {"trafilatura": out}
-    rendered, notes = render_pages(inputs, keys)
+    rendered, notes = render_pages(inputs, keys, RENDERERS + TRAINING_ONLY)
     rendered = {layout: pages for layout, pages in rendered.items() if "CRLF" not in layout}  # the text/ scrape again
     for note in notes:
         print("note:", note)
-    try:
-        rendered["Markdown with links (html2text)"] = {k: markdown_with_links(inputs["html"][k]) for k in keys if k in inputs["html"]}
-    except ImportError:
-        print("note: html2text not installed; Markdown with links left out")
     return ({k: truth[k]["articleBody"] for k in keys},
             {layout: {k: (t, None) for k, t in pages.items()} for layout, pages in rendered.items()})
 

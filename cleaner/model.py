@@ -84,7 +84,7 @@ class Block:
     end: int
     content_start: int
     content_end: int
-    kind: str = "p"  # h, p, li, tr, q, code, hr, img, form
+    kind: str = "p"  # h, p, li, tr, q, code, hr, img, form, meta (a browser's header links)
     text: str = ""
     link_share: float = 0.0  # share of its visible characters that are link text or URLs
     alone: bool = True  # one line standing alone (blank lines around it), or a heading

@@ -204,7 +204,8 @@ def match_title(features: list[LineFeatures], reasons: list[str | None], title: 
 
 
 def _title_like(f: LineFeatures) -> bool:
-    return f.alone and 3 <= f.words <= 30 and not (f.ends_sentence or f.timestamp or f.label or f.separators)
+    return (f.alone and f.kind in ("p", "h") and 3 <= f.words <= 30
+            and not (f.ends_sentence or f.timestamp or f.label or f.separators))
 
 
 def find_title(features: list[LineFeatures], reasons: list[str | None], context, bases: set[int]) -> int | None:

@@ -16,7 +16,7 @@ from .features import LineFeatures
 
 CLUSTER_GAP = 4
 MENU_RUN = 4  # consecutive menu items that make a menu
-FILLER_KINDS = frozenset({"img", "hr"})
+FILLER_KINDS = frozenset({"img", "hr", "meta"})
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ class LineFeatures:
     separators: bool  # |, •, ©, » and the like: menus, breadcrumbs, footers
     alnum: str  # case-folded letters and digits only, for comparing lines
     content_words: frozenset[str]  # lower-cased words of 3+ letters that are not stopwords
-    kind: str  # the block's kind (see Block): h, p, li, tr, q, code, hr, img, form
+    kind: str  # the block's kind (see Block): h, p, li, tr, q, code, hr, img, form, meta
     link_share: float = 0.0  # share of the block's characters that are link text or URLs
     alone: bool = True  # one line standing alone, or a heading (what a title looks like)
 

@@ -20,7 +20,7 @@ def _stoplists() -> tuple[tuple[str, ...], dict[str, tuple[int, ...]], tuple[fro
     for i, words in enumerate(lists):
         for w in words:
             index.setdefault(w, []).append(i)
-    scripts = tuple(script_of(words) for words in lists)
+    scripts = tuple(script_of(sorted(words)[::max(1, len(words) // LIST_SAMPLE)]) for words in lists)
     return names, {w: tuple(v) for w, v in index.items()}, lists, scripts
 
 
@@ -36,6 +36,7 @@ def script_of(words) -> str:
 
 
 SAMPLE_WORDS = 400
+LIST_SAMPLE = 200  # words of a stoplist, spread over it, that tell its script
 
 
 def detect_language(words: list[str], sample: int = SAMPLE_WORDS) -> str | None:

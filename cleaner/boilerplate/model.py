@@ -23,6 +23,7 @@ from .features import LineFeatures
 
 MODEL_FILE = "boilerplate_model.json"
 EDGE_LOGIT = -4.0  # stage-1 score of the (missing) lines beyond the page's ends
+MARKUP_KINDS = frozenset({"img", "form", "hr", "meta"})  # blocks a layout adds, not text of the page
 
 LINE_FEATURES = (
     "log_words", "ends_sentence", "ellipsis", "stopword_share", "title_case_share", "upper_share",
@@ -46,7 +47,7 @@ def line_vector(f: LineFeatures, c: LineContext, prose: bool, index: int) -> lis
         float(c.next_prose), c.near_prose, c.wide_prose, float(c.in_main), float(c.before_main),
         float(c.after_main), c.distance, c.cluster_share, c.topic, float(c.repeated), c.position,
         float(index == 0), float(prose and c.in_main), float(short and c.in_main), c.topic * (not c.in_main),
-        f.link_share, float(f.kind in ("img", "form", "hr")), float(f.kind == "li"), c.short_near, float(c.in_menu),
+        f.link_share, float(f.kind in MARKUP_KINDS), float(f.kind == "li"), c.short_near, float(c.in_menu),
     ]
 
 

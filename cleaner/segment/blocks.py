@@ -26,7 +26,9 @@ _FENCE = re.compile(r"(?:```|~~~)")
 _CONTINUING_PUNCT = frozenset(",.;:!?)]}’”'\"%…-–—")
 _KIND_OF_MARKER = {"heading": "h", "bullet": "li", "number": "li", "table": "tr", "quote": "q", "rule": "hr",
                    "fence": "code", "": "p"}
-_CLOSED_KINDS = frozenset({"h", "hr", "img", "form"})  # one line each
+WRAP_SLACK = 3
+_CLOSED_KINDS = frozenset({"h", "hr", "img", "form", "meta"})  # one line each
+_HEADER_LINKS = re.compile(r"#[a-z]+(?:\s|$)")
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,8 @@ def _kind(text: str, ln: Line, layout: Layout) -> str:
             return "img"
         if layout.browser and is_form_line(content):
             return "form"
+        if layout.browser and ln.marker == "" and _HEADER_LINKS.match(content):
+            return "meta"  # lynx's line for the page's <link> elements: "#alternate Feed ..."
     return kind
 
 
@@ -162,8 +166,9 @@ def _inline_cut(text: str, a: Line, b: Line, dom: bool) -> bool:
 
 
 def _full(text: str, a: Line, b: Line, width: int) -> bool:
-    """Line a was cut by the wrapper: b's first word would not have fitted after it."""
-    return a.width + 1 + first_word_width(text, b) > width
+    """Line a was cut by the wrapper: b's first word would not have fitted after it (within
+    WRAP_SLACK columns: lynx counts a curly quote's bytes, not its one column)."""
+    return a.width + 1 + first_word_width(text, b) > width - WRAP_SLACK
 
 
 def _blocks(text: str, lines: list[Line], groups: list[_Open], layout: Layout) -> list[Block]:
