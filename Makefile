@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/cleaner clean samples/ -o out/
+	$(VENV)/bin/cleaner clean samples/ -o out/ --overwrite
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q

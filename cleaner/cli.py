@@ -1,7 +1,9 @@
 """The `cleaner` command: option parsing and printing only; the work is in the library."""
 from __future__ import annotations
 
+import errno
 import logging
+import signal
 import sys
 
 import click
@@ -12,13 +14,46 @@ from .pipeline import run
 from .readers import ROUTINE_SKIPS, InputError
 from .dedup.store import IndexBusy, IndexDatabase, IndexMismatch
 from .report import Progress, explain_document, format_report
+from .outfolder import OutputFolderError
 from .writers import NotInOutput, ResumeMismatch, restore_document
 
 EXIT_SKIPPED = 1
 
 
+EXIT_REFUSED = 2  # the command line, the config or the output folder must change
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
 class UsageProblem(click.UsageError):
-    """A problem the user can fix in the command line or config (exit code 2)."""
+    """A problem in how the command was called: prints the usage (exit code 2)."""
+
+
+class Refused(click.ClickException):
+    """A problem the user can fix (settings, inputs, output folder, index): a message, no usage."""
+
+    exit_code = EXIT_REFUSED
+
+
+class Failed(click.ClickException):
+    """The run could not finish (a file could not be written, the disk is full): exit code 1."""
+
+    exit_code = 1
+
+
+class Terminated(BaseException):
+    """SIGTERM, handled like Ctrl-C: stop, clean up, say how to continue."""
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated()
+
+
+def _io_message(e: OSError) -> str:
+    path = e.filename or "a file"
+    if e.errno in DISK_FULL:
+        return f"the disk is full: cannot write {path}; free some space and continue with --resume"
+    return f"cannot write {path}: {e.strerror or e}"
 
 
 def _setup_logging(quiet: bool) -> None:
@@ -71,10 +106,12 @@ def main() -> None:
               help="SQLite index kept across runs: drop what earlier runs kept, and add what this run keeps.")
 @click.option("--resume", is_flag=True,
               help="Continue a killed run into the same OUTPUT (same inputs and settings): nothing written twice.")
+@click.option("--overwrite", is_flag=True,
+              help="Replace the earlier run in OUTPUT (only the files its manifest lists are removed).")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 def clean(inputs, output, fmt, config_file, kind, text_field, html_field, id_field, doc_threshold,
           passage_min_words, passage_coverage, no_dedup, no_passages, no_boilerplate, workers, engine, ray_address,
-          index_path, resume, quiet):
+          index_path, resume, overwrite, quiet):
     """Clean INPUTS (files, folders, globs, or - for stdin) into the OUTPUT folder.
 
     Writes documents.jsonl (or .txt files), removed.jsonl (every removed span, its reason and,
@@ -85,6 +122,7 @@ def clean(inputs, output, fmt, config_file, kind, text_field, html_field, id_fie
     \b
     Examples:
       cleaner clean samples/ -o out/
+      cleaner clean samples/ -o out/ --overwrite              # replace the run already in out/
       cleaner clean 'crawl/**/*.html' -o out/ --format text --workers 0
       cat pages.jsonl | cleaner clean - --kind jsonl --text-field body -o out/
       cleaner clean crawl-day2/ -o out2/ --index corpus.db   # drop what earlier runs kept
@@ -99,15 +137,25 @@ def clean(inputs, output, fmt, config_file, kind, text_field, html_field, id_fie
         "boilerplate.enabled": False if no_boilerplate else None, "run.workers": workers,
         "run.index": index_path, "run.engine": engine, "run.ray_address": ray_address,
     }
+    if resume and overwrite:
+        raise UsageProblem("--resume continues the run in OUTPUT, --overwrite replaces it: give one of them")
     progress = Progress(sys.stderr) if not quiet and sys.stderr.isatty() else None
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         config = Config.load(config_file).with_overrides(overrides)
-        summary = run(list(inputs), output, config, fmt, progress=progress, resume=resume)
-    except (ConfigError, InputError, IndexBusy, IndexMismatch, ResumeMismatch) as e:
-        raise UsageProblem(str(e)) from None
+        summary = run(list(inputs), output, config, fmt, progress=progress, resume=resume, overwrite=overwrite)
+    except (ConfigError, InputError, IndexBusy, IndexMismatch, ResumeMismatch, OutputFolderError) as e:
+        raise Refused(str(e)) from None
     except OSError as e:
-        raise UsageProblem(f"cannot write to {output}: {e.strerror or e}") from None
+        raise Failed(_io_message(e)) from None
+    except (KeyboardInterrupt, Terminated) as e:
+        if progress:
+            progress.done()
+        click.echo(f"cleaner: {'interrupted' if isinstance(e, KeyboardInterrupt) else 'terminated'}; {output} keeps "
+                   f"what the last checkpoint holds: run the same command with --resume to continue", err=True)
+        sys.exit(EXIT_INTERRUPTED if isinstance(e, KeyboardInterrupt) else EXIT_TERMINATED)
     finally:
+        signal.signal(signal.SIGTERM, previous)
         if progress:
             progress.done()
     if not quiet:
@@ -140,8 +188,8 @@ def index_stats(path):
 
     try:
         db = IndexDatabase.open_read_only(path)
-    except IndexBusy as e:
-        raise UsageProblem(str(e)) from None
+    except (IndexBusy, IndexMismatch) as e:
+        raise Refused(str(e)) from None
     try:
         click.echo(json.dumps(db.stats(), indent=2))
     finally:
@@ -167,8 +215,8 @@ def explain(out_dir, doc_id, removed_only, color):
     try:
         text = explain_document(out_dir, doc_id, color=sys.stdout.isatty() if color is None else color,
                                 removed_only=removed_only)
-    except NotInOutput as e:
-        raise UsageProblem(str(e)) from None
+    except (NotInOutput, OutputFolderError) as e:
+        raise Refused(str(e)) from None
     click.echo(text)
 
 
@@ -185,8 +233,8 @@ def restore(out_dir, doc_id):
     """
     try:
         text = restore_document(out_dir, doc_id)
-    except NotInOutput as e:
-        raise UsageProblem(str(e)) from None
+    except (NotInOutput, OutputFolderError) as e:
+        raise Refused(str(e)) from None
     sys.stdout.buffer.write(text.encode("utf-8", "surrogatepass"))
     sys.stdout.buffer.flush()
 

@@ -26,6 +26,7 @@ class Document:
     meta: dict[str, Any] = field(default_factory=dict)
     hints: list[str] | None = None  # per-line block kinds from HTML extraction (h, p, li, ...)
     html: str | None = None  # the page, until extraction has turned it into `text`
+    path: str = ""  # the input file it was read from ("" for stdin)
 
 
 @dataclass(frozen=True)

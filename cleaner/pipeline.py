@@ -49,6 +49,7 @@ from .readers import iter_inputs
 from .report import Stats
 from .segment import segment, split_blocks
 from .spill import CompactPickle, Partitions, Spool
+from .outfolder import OutputFolder, check_apart
 from .writers import OutputWriter
 
 log = logging.getLogger(__name__)
@@ -244,9 +245,39 @@ def _covered(block: Block, removals: list[Removal]) -> bool:
 _worker: Worker | None = None
 
 
-def _init_worker(config: Config, templates: frozenset[int] | None) -> None:
+def _init_worker(config: Config, templates: frozenset[int] | None, parent: tuple[int, str]) -> None:
     global _worker
     _worker = Worker(config, templates)
+    threading.Thread(target=_watch_parent, args=parent, name="cleaner-parent-watch", daemon=True).start()
+
+
+WATCH_SECONDS = 0.5
+
+
+def process_start(pid: int) -> str:
+    """A process's start time (its identity with its pid: pids are reused), "" if there is no
+    such process, "zombie" for a dead one not yet reaped."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+    except OSError:
+        try:
+            os.kill(pid, 0)  # no /proc: only whether the pid exists
+            return "?"
+        except ProcessLookupError:
+            return ""
+        except PermissionError:
+            return "?"
+    return "zombie" if fields[0] in (b"Z", b"X") else fields[19].decode()
+
+
+def _watch_parent(pid: int, start: str) -> None:
+    """A worker ends itself when the process that started the run is gone (killed, even with
+    SIGKILL), so no worker outlives its run holding memory and the caller's stdout."""
+    while True:
+        time.sleep(WATCH_SECONDS)
+        if process_start(pid) != start:
+            os._exit(1)
 
 
 def _run_batch_in_worker(method: str, batch: list) -> list:
@@ -285,6 +316,7 @@ class Cleaner:
         self.passage_index = PassageIndex(d.passages, self._db.passages if self._db else None, self._buffer_bytes) \
             if d.enabled and d.passages.enabled else None
         self._seq = 0
+        self._ids = UniqueIds()
         self._complete = False
         self._ray = None
         if self.config.run.engine == "ray":
@@ -556,6 +588,8 @@ class Cleaner:
             finally:
                 self.stats.add_time("read", time.perf_counter() - t)
             self.stats.docs_seen += 1
+            if isinstance(item, Document):
+                self._ids.make_unique(item, self.stats)
             yield item
 
     def _map(self, method: str, items: Iterable, templates: frozenset[int] | None) -> Iterator:
@@ -594,7 +628,9 @@ class Cleaner:
         # ProcessPoolExecutor, not multiprocessing.Pool: Pool's worker-handler thread spins while
         # results wait to be read (measured: seconds of the main process's CPU on a 10k run), and
         # a worker that dies makes Pool hang where the executor raises BrokenProcessPool.
-        pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(self.config, templates))
+        parent = (os.getpid(), process_start(os.getpid()))
+        pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
+                                   initargs=(self.config, templates, parent))
         try:
             pending: deque = deque()
             for batch in batches:  # at most 2 batches a worker in flight
@@ -607,6 +643,36 @@ class Cleaner:
                 yield done.result() if done is not None else []
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+class UniqueIds:
+    """Document ids made unique in input order: a later document with an id already used gets
+    `#2`, `#3`, ... (restore, explain and the removal log need one document per id). Memory: a
+    64-bit key per id seen."""
+
+    def __init__(self) -> None:
+        self._seen: set[int] = set()
+        self._repeats: dict[str, int] = {}
+
+    @staticmethod
+    def _key(doc_id: str) -> int:
+        return int.from_bytes(hashlib.blake2b(doc_id.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
+
+    def make_unique(self, doc: Document, stats) -> None:
+        key = self._key(doc.id)
+        if key not in self._seen:
+            self._seen.add(key)
+            return
+        original, n = doc.id, self._repeats.get(doc.id, 1)
+        while True:
+            n += 1
+            key = self._key(f"{original}#{n}")
+            if key not in self._seen:
+                break
+        self._repeats[original] = n
+        self._seen.add(key)
+        doc.id = f"{original}#{n}"
+        stats.add_duplicate_id(original)
 
 
 class _CandidateReader:
@@ -632,26 +698,34 @@ class _CandidateReader:
 
 
 def run(inputs: list[str], out_dir: str, config: Config | None = None, fmt: str = "jsonl",
-        stdin: BinaryIO | None = None, progress=None, resume: bool = False) -> dict:
-    """Clean `inputs` into `out_dir` (documents, removed.jsonl, summary.json); returns the summary.
-    `resume`: continue the killed run that wrote `out_dir`, without writing a document twice.
-    The documents are produced again (each decision depends on every earlier document), but
-    what the last checkpoint holds is not rewritten."""
+        stdin: BinaryIO | None = None, progress=None, resume: bool = False, overwrite: bool = False) -> dict:
+    """Clean `inputs` into `out_dir` (documents, removed.jsonl, summary.json, manifest.json);
+    returns the summary. The folder must not be or hold an input, and must be empty or hold an
+    earlier run, which `overwrite` replaces (see `outfolder`). `resume`: continue the killed run
+    that wrote `out_dir`, without writing a document twice. The documents are produced again
+    (each decision depends on every earlier document), but what the last checkpoint holds is not
+    rewritten."""
     config = config or Config()
-    with Cleaner(config, progress) as cleaner:
-        writer = OutputWriter(out_dir, fmt, run_key(inputs, config, fmt), resume, config.run.checkpoint_every)
-        if writer.resumed:
-            log.warning("resuming: %d documents of the killed run are written already", writer.resumed)
-        try:
-            for result in cleaner.clean(inputs, stdin):
-                t = time.perf_counter()
-                writer.write(result)
-                cleaner.stats.add_time("write", time.perf_counter() - t)
-        except BaseException:
-            writer.abort()
-            raise
-        summary = cleaner.summary()
-        writer.close(summary)
+    check_apart(out_dir, inputs)
+    key = run_key(inputs, config, fmt)
+    folder = OutputFolder(out_dir, key, fmt, resume=resume, overwrite=overwrite)
+    try:
+        with Cleaner(config, progress) as cleaner:
+            writer = OutputWriter(folder, fmt, key, resume, config.run.checkpoint_every)
+            if writer.resumed:
+                log.warning("resuming: %d documents of the killed run are written already", writer.resumed)
+            try:
+                for result in cleaner.clean(inputs, stdin):
+                    t = time.perf_counter()
+                    writer.write(result)
+                    cleaner.stats.add_time("write", time.perf_counter() - t)
+            except BaseException:
+                writer.abort()
+                raise
+            summary = cleaner.summary()
+            writer.close(summary)
+    finally:
+        folder.close()
     return summary
 
 

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import re
+import stat
 import sys
 import zlib
 from collections.abc import Iterator
@@ -47,20 +48,55 @@ def iter_inputs(paths: list[str], cfg: InputConfig, stdin: BinaryIO | None = Non
             stream = io.BufferedReader(stdin if stdin is not None else sys.stdin.buffer)
             yield from _read_stream("stdin", "stdin", "", stream, cfg)
             continue
-        for path, doc_id in _expand(arg):
-            try:
-                with open(path, "rb") as f:
-                    if cfg.kind == "warc" or (cfg.kind == "auto" and detect_kind(path, b"") == "warc"):
-                        yield from _read_warc(path, doc_id, f, cfg)  # fastwarc reads gzip members itself
-                        continue
-                    raw = BoundedGzip(f, cfg.max_gzip_ratio, cfg.max_bytes) if path.endswith(".gz") else f
-                    yield from _read_stream(path, doc_id, os.path.dirname(doc_id), io.BufferedReader(raw), cfg)
-            except DecompressionBomb as e:
-                yield _skip(path, "gzip-bomb", str(e))
-            except (EOFError, gzip.BadGzipFile, zlib.error) as e:
-                yield _skip(path, "read-error", f"cannot decompress: {e}")
-            except OSError as e:
-                yield _skip(path, "read-error", e.strerror or str(e))
+        for item in _expand(arg):
+            if isinstance(item, Skip):
+                yield item
+                continue
+            path, doc_id = item
+            for read in _read_file(path, doc_id, cfg):
+                if isinstance(read, Document):
+                    read.path = path
+                yield read
+
+
+def _read_file(path: str, doc_id: str, cfg: InputConfig) -> Iterator[Document | Skip]:
+    """One input file: only a regular file (a FIFO, device or socket, also behind a link, is
+    skipped as `not-a-file` without being opened for reading: it could block forever)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except PermissionError as e:
+        yield _skip(path, "unreadable", e.strerror or str(e))
+        return
+    except OSError as e:
+        yield _skip(path, "read-error", e.strerror or str(e))
+        return
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        yield _skip(path, "not-a-file", _file_type(mode))
+        return
+    os.set_blocking(fd, True)
+    try:
+        with os.fdopen(fd, "rb") as f:
+            if cfg.kind == "warc" or (cfg.kind == "auto" and detect_kind(path, b"") == "warc"):
+                yield from _read_warc(path, doc_id, f, cfg)  # fastwarc reads gzip members itself
+                return
+            raw = BoundedGzip(f, cfg.max_gzip_ratio, cfg.max_bytes) if path.endswith(".gz") else f
+            yield from _read_stream(path, doc_id, os.path.dirname(doc_id), io.BufferedReader(raw), cfg)
+    except DecompressionBomb as e:
+        yield _skip(path, "gzip-bomb", str(e))
+    except (EOFError, gzip.BadGzipFile, zlib.error) as e:
+        yield _skip(path, "read-error", f"cannot decompress: {e}")
+    except OSError as e:
+        yield _skip(path, "read-error", e.strerror or str(e))
+
+
+def _file_type(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder")):
+        if test(mode):
+            return name
+    return "not a regular file"
 
 
 class DecompressionBomb(OSError):
@@ -99,16 +135,21 @@ def _read_stream(source: str, doc_id: str, site: str, stream: io.BufferedReader,
     yield from _read_bytes(source, doc_id, site, _limited_read(stream, cfg.max_bytes), cfg, kind)
 
 
-def _expand(arg: str) -> Iterator[tuple[str, str]]:
-    """(path, id) pairs: the id is the path relative to the argument (a file's own name)."""
+def _expand(arg: str) -> Iterator[tuple[str, str] | Skip]:
+    """(path, id) pairs: the id is the path relative to the argument (a file's own name); a
+    folder that cannot be listed is a Skip (`unreadable`)."""
     if os.path.isdir(arg):
-        for root, dirs, files in os.walk(arg):
+        problems: list[OSError] = []
+        for root, dirs, files in os.walk(arg, onerror=problems.append):
+            yield from (_skip(e.filename or root, "unreadable", e.strerror or str(e)) for e in problems)
+            problems.clear()
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             for name in sorted(files):
                 if not name.startswith("."):
                     path = os.path.join(root, name)
                     yield path, os.path.relpath(path, arg).replace(os.sep, "/")
-    elif os.path.isfile(arg):
+        yield from (_skip(e.filename or arg, "unreadable", e.strerror or str(e)) for e in problems)
+    elif os.path.exists(arg) or os.path.islink(arg):  # a file, a special file, a broken link: _read_file says
         yield arg, os.path.basename(arg)
     elif glob.has_magic(arg):
         matches = sorted(glob.glob(arg, recursive=True))
@@ -286,10 +327,35 @@ def _read_jsonl(source: str, base_id: str, stream: BinaryIO, cfg: InputConfig) -
         yield _skip(source, "empty")
 
 
+# Byte order marks, longest first (UTF-32's starts like UTF-16's), with the decoding note.
+_BOMS = ((b"\xff\xfe\x00\x00", "utf-32", "bom:utf-32"), (b"\x00\x00\xfe\xff", "utf-32", "bom:utf-32"),
+         (b"\xef\xbb\xbf", "utf-8-sig", "bom:utf-8"), (b"\xff\xfe", "utf-16", "bom:utf-16"),
+         (b"\xfe\xff", "utf-16", "bom:utf-16"))
+_WIDE_SAMPLE = 1 << 16
+
+
+def wide_unicode(data: bytes) -> str | None:
+    """UTF-32 or UTF-16 without a byte order mark: the encoding (utf-32-le, ...) in which the
+    start of the data decodes cleanly into printable text, or None."""
+    if b"\x00" not in data[:4096]:
+        return None
+    for enc, unit in (("utf-32-le", 4), ("utf-32-be", 4), ("utf-16-le", 2), ("utf-16-be", 2)):
+        sample = data[:_WIDE_SAMPLE - _WIDE_SAMPLE % unit]
+        sample = sample[:len(sample) - len(sample) % unit]
+        try:
+            text = sample.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        if text and sum(ch.isprintable() or ch in "\n\r\t" for ch in text) >= 0.98 * len(text):
+            return enc
+    return None
+
+
 def looks_binary(data: bytes) -> bool:
-    """NUL bytes or many control characters near the start, and no UTF-16 byte order mark."""
+    """NUL bytes or many control characters near the start, and neither a UTF-16/32 byte order
+    mark nor UTF-16/32 text without one."""
     head = data[:8192]
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if head.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")) or wide_unicode(data):
         return False
     if b"\x00" in head:
         return True
@@ -303,9 +369,11 @@ def decode(data: bytes, html: bool = False, declared: str | None = None) -> tupl
     if declared and codecs_lookup(declared) not in (None, "utf-8"):
         if found := _decoded(data, declared, "declared"):
             return found
-    for bom, enc in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+    for bom, enc, note in _BOMS:
         if data.startswith(bom):
-            return data.decode(enc, "replace"), None if enc == "utf-8-sig" else enc
+            return data.decode(enc, "replace"), note
+    if wide := wide_unicode(data):
+        return data.decode(wide, "replace"), f"detected:{wide}"
     try:
         return data.decode("utf-8"), None
     except UnicodeDecodeError:

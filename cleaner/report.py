@@ -35,6 +35,8 @@ class Stats:
         self.docs_seen = 0  # inputs read so far (documents and skipped records)
         self.last_skip: Skip | None = None
         self.not_article: list[str] = []  # ids of the first pages without an article
+        self.duplicate_ids: Counter[str] = Counter()  # id -> later documents that had it (the first 1000 ids)
+        self.duplicate_id_docs = 0
 
     def add_result(self, r: Result) -> None:
         self.docs_in += 1
@@ -56,6 +58,11 @@ class Stats:
                 value = r.doc.meta[key]
                 self.notes[f"{key}:{value if key != 'extraction_error' else 'error'}"] += 1
 
+    def add_duplicate_id(self, doc_id: str) -> None:
+        self.duplicate_id_docs += 1
+        if doc_id in self.duplicate_ids or len(self.duplicate_ids) < MAX_LISTED_SKIPS:
+            self.duplicate_ids[doc_id] += 1
+
     def add_skip(self, s: Skip) -> None:
         self.last_skip = s
         self.skip_counts[s.reason] += 1
@@ -72,6 +79,8 @@ class Stats:
                           "dropped_not_article": self.dropped["not-article"],
                           "skipped": sum(self.skip_counts.values())},
             "not_article": self.not_article,
+            "duplicate_ids": {"documents": self.duplicate_id_docs,
+                              "ids": {k: n + 1 for k, n in sorted(self.duplicate_ids.items())}},
             "characters": {"in": self.chars_in, "out": self.chars_out},
             "removals": {stage: {reason: {"count": c, "chars": n} for reason, (c, n) in sorted(reasons.items())}
                          for stage, reasons in sorted(self.removals.items())},
@@ -144,6 +153,11 @@ def format_report(summary: dict[str, Any]) -> str:
             lines.append(f"  {reason:<34} {v['count']:>7} removals {v['chars']:>10} chars")
     for reason, n in summary["skipped"]["by_reason"].items():
         lines.append(f"  skipped: {reason:<25} {n:>7}")
+    dup = summary.get("duplicate_ids", {})
+    if dup.get("documents"):
+        first = next(iter(dup["ids"].items()))
+        lines.append(f"duplicate ids: {dup['documents']} documents had an id an earlier one had; they are written "
+                     f"as id#2, id#3, ... (e.g. {first[0]!r} {first[1]} times; all in summary.json)")
     if d["dropped_not_article"]:
         listed = summary["not_article"]
         lines.append(f"not-article: {d['dropped_not_article']} pages had no article (menus, link lists, no prose), "

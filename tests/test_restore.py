@@ -29,7 +29,7 @@ def _clean_all(tmp_path, texts: list[str], fmt: str = "jsonl"):
         for i, text in enumerate(texts):
             f.write(json.dumps({"id": f"d{i}", "url": f"https://site.example/{i}", "text": text}) + "\n")
     out = tmp_path / f"out-{fmt}"
-    summary = run([str(src)], str(out), Config().with_overrides({"run.workers": 1}), fmt)
+    summary = run([str(src)], str(out), Config().with_overrides({"run.workers": 1}), fmt, overwrite=True)
     return out, summary
 
 

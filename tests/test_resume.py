@@ -62,19 +62,20 @@ def test_killed_run_resumed_equals_an_uninterrupted_run(tmp_path, extra):
     for name in OUTPUTS:
         assert (out / name).read_bytes() == (tmp_path / "whole" / name).read_bytes()
     assert _summary(out) == _summary(tmp_path / "whole")
-    assert sorted(os.listdir(out)) == ["documents.jsonl", "removed.jsonl", "summary.json"]
+    assert sorted(os.listdir(out)) == ["documents.jsonl", "manifest.json", "removed.jsonl", "summary.json"]
 
 
 def test_resume_refuses_another_run_and_starts_fresh_without_a_checkpoint(tmp_path):
     src = tmp_path / "a.txt"
     src.write_text("One paragraph of text that is long enough to be kept as it is, and then some more.\n")
+    other = tmp_path / "b.txt"
+    other.write_text("Another paragraph of text, long enough to be kept as it is, about something else.\n")
     out = tmp_path / "out"
-    (out).mkdir()
-    (out / ".checkpoint.json").write_text(json.dumps({"run": "another", "format": "jsonl", "results": 3}))
-    result = CliRunner().invoke(main, ["clean", str(src), "-o", str(out), "--resume", "--workers", "1"])
-    assert result.exit_code == 2 and "another run" not in result.output
-    assert "other inputs or settings" in result.output
-    (out / ".checkpoint.json").unlink()
-    result = CliRunner().invoke(main, ["clean", str(src), "-o", str(out), "--resume", "--workers", "1"])
+    result = CliRunner().invoke(main, ["clean", str(other), "-o", str(out), "--workers", "1"])
     assert result.exit_code == 0, result.output
-    assert len((out / "documents.jsonl").read_text().splitlines()) == 1
+    result = CliRunner().invoke(main, ["clean", str(src), "-o", str(out), "--resume", "--workers", "1"])
+    assert result.exit_code == 2 and "other inputs or settings" in result.output and "Usage" not in result.output
+    out2 = tmp_path / "out2"  # nothing to continue: --resume starts afresh
+    result = CliRunner().invoke(main, ["clean", str(src), "-o", str(out2), "--resume", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert len((out2 / "documents.jsonl").read_text().splitlines()) == 1

@@ -45,8 +45,8 @@ def test_counter_counts_documents_not_occurrences_across_spilled_partitions():
 
 
 def test_template_lines_go_from_every_page_of_the_site_including_the_first(tmp_path):
-    write_site(tmp_path / "courier", STORIES)
-    run([str(tmp_path)], str(tmp_path / "out"), Config().with_overrides({"dedup.enabled": False}))
+    write_site(tmp_path / "in" / "courier", STORIES)
+    run([str(tmp_path / "in")], str(tmp_path / "out"), Config().with_overrides({"dedup.enabled": False}))
     docs = read_jsonl(tmp_path / "out" / "documents.jsonl")
     assert len(docs) == 4
     for d, story in zip(docs, STORIES):
@@ -59,8 +59,8 @@ def test_template_lines_go_from_every_page_of_the_site_including_the_first(tmp_p
 def test_prose_pages_share_is_left_to_duplicate_removal_which_keeps_the_first(tmp_path):
     # The footer is a sentence: site templates are menus and short notices, not prose. Duplicate
     # removal takes it from the later pages, pointing at the first, which keeps it.
-    write_site(tmp_path / "courier", STORIES)
-    run([str(tmp_path)], str(tmp_path / "out"), Config())
+    write_site(tmp_path / "in" / "courier", STORIES)
+    run([str(tmp_path / "in")], str(tmp_path / "out"), Config())
     docs = read_jsonl(tmp_path / "out" / "documents.jsonl")
     assert FOOTER in docs[0]["text"] and not any(FOOTER in d["text"] for d in docs[1:])
     later = [r for r in read_jsonl(tmp_path / "out" / "removed.jsonl") if FOOTER in r["text"]]
@@ -81,8 +81,8 @@ def test_a_sentence_that_records_share_is_not_a_template_and_one_copy_stays(tmp_
 
 def test_templates_are_per_site_and_can_be_switched_off(tmp_path):
     for i, s in enumerate(STORIES):  # the same footer, but each page on a site of its own
-        write_site(tmp_path / f"site{i}", [s])
-    run([str(tmp_path)], str(tmp_path / "out"), Config().with_overrides({"dedup.enabled": False}))
+        write_site(tmp_path / "in" / f"site{i}", [s])
+    run([str(tmp_path / "in")], str(tmp_path / "out"), Config().with_overrides({"dedup.enabled": False}))
     assert all(FOOTER in d["text"] for d in read_jsonl(tmp_path / "out" / "documents.jsonl"))
     off = Config().with_overrides({"dedup.enabled": False, "boilerplate.site_template_min_pages": 0})
     docs = [Document(id=f"p{i}", text=page(s), source=f"p{i}") for i, s in enumerate(STORIES)]

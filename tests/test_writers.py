@@ -3,6 +3,7 @@ import os
 import pytest
 
 from cleaner import run
+from cleaner.outfolder import OutputFolder
 from cleaner.writers import OutputWriter, text_file_name
 
 
@@ -19,12 +20,14 @@ def test_finished_run_leaves_only_final_files(tmp_path):
     src.mkdir()
     (src / "a.txt").write_text("One paragraph of text that is long enough to be kept as it is.")
     run([str(src)], str(tmp_path / "out"))
-    assert sorted(os.listdir(tmp_path / "out")) == ["documents.jsonl", "removed.jsonl", "summary.json"]
+    assert sorted(os.listdir(tmp_path / "out")) == ["documents.jsonl", "manifest.json", "removed.jsonl", "summary.json"]
 
 
 def test_failed_run_leaves_nothing_under_a_final_name(tmp_path):
-    w = OutputWriter(str(tmp_path))
+    folder = OutputFolder(str(tmp_path / "out"), "key", "jsonl")
+    w = OutputWriter(folder, "jsonl", "key")
     w.abort()
-    assert [name for name in os.listdir(tmp_path) if not name.startswith(".")] == []
+    assert [name for name in os.listdir(tmp_path / "out") if not name.startswith(".")] == ["manifest.json"]
     with pytest.raises(ValueError, match="unknown output format"):
-        OutputWriter(str(tmp_path), "xml")
+        OutputWriter(folder, "xml")
+    folder.close()

@@ -1,0 +1,258 @@
+"""Nothing lost, nothing hangs: the output folder is owned by its run, text-format names are safe,
+special files are never read, workers die with their run, errors say what happened."""
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+from click.testing import CliRunner
+from conftest import generated_corpus, read_jsonl
+
+import cleaner
+from cleaner.cli import main
+from cleaner.outfolder import OutputFolder
+
+TEXT = "One paragraph of text that is long enough to be kept as it is, and then a little more of it.\n"
+
+
+def clean(*args):
+    return CliRunner().invoke(main, ["clean", *map(str, args), "--workers", "1"])
+
+
+BODIES = ["The ferry to the island runs twice a day in winter and every hour from May to September.",
+          "A new bakery opened on the corner of the market square, selling rye bread and honey cakes."]
+
+
+def inputs(tmp_path, n=2):
+    src = tmp_path / "in"
+    src.mkdir(exist_ok=True)
+    for i in range(n):
+        (src / f"p{i}.txt").write_text(BODIES[i] + "\n")
+    return src
+
+
+# -- the output folder is owned ---------------------------------------------------------------------
+def test_output_that_is_inside_or_holds_an_input_is_refused(tmp_path):
+    src = inputs(tmp_path)
+    for out in (src, src / "out", tmp_path):
+        r = clean(src, "-o", out, "--format", "text")
+        assert r.exit_code == 2 and "input" in r.output and "Usage" not in r.output, r.output
+    assert sorted(os.listdir(src)) == ["p0.txt", "p1.txt"]  # nothing written over or beside the inputs
+
+
+def test_a_second_run_into_a_used_folder_needs_overwrite_which_removes_only_the_runs_files(tmp_path):
+    src = inputs(tmp_path)
+    out = tmp_path / "out"
+    assert clean(src, "-o", out).exit_code == 0
+    r = clean(src, "-o", out)
+    assert r.exit_code == 2 and "--overwrite" in r.output
+    r = clean(src, "-o", out, "--format", "text", "--overwrite")
+    assert r.exit_code == 0, r.output
+    assert sorted(os.listdir(out)) == ["manifest.json", "p0.txt", "p1.txt", "removed.jsonl", "summary.json"]
+    assert cleaner.restore(str(out), "p0.txt") == BODIES[0] + "\n"  # from the .txt: the stale documents.jsonl is gone
+
+
+def test_a_folder_holding_other_files_is_refused(tmp_path):
+    src = inputs(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.md").write_text("mine")
+    for extra in ([], ["--overwrite"]):
+        r = clean(src, "-o", out, *extra)
+        assert r.exit_code == 2 and "not empty" in r.output
+    assert os.listdir(out) == ["notes.md"]
+
+
+def test_links_planted_in_the_output_folder_are_never_followed(tmp_path):
+    src = inputs(tmp_path)
+    out = tmp_path / "out"
+    assert clean(src, "-o", out).exit_code == 0
+    victim, elsewhere = tmp_path / "victim", tmp_path / "elsewhere"
+    victim.write_text("precious")
+    elsewhere.mkdir()
+    os.symlink("../victim", out / ".removed.jsonl.partial")
+    os.symlink("../elsewhere", out / "etc")
+    for args in ([], ["--overwrite"], ["--format", "text", "--overwrite"]):
+        r = clean(src, "-o", out, *args)
+        assert r.exit_code == 2, r.output
+    assert victim.read_text() == "precious" and os.listdir(elsewhere) == []
+    linked = tmp_path / "linked-out"
+    os.symlink(tmp_path / "real-out", linked)
+    assert clean(src, "-o", linked).exit_code == 2
+
+
+def test_two_runs_into_one_folder_at_once(tmp_path):
+    src = inputs(tmp_path)
+    holder = OutputFolder(str(tmp_path / "out"), "another run", "jsonl")
+    try:
+        r = clean(src, "-o", tmp_path / "out")
+        assert r.exit_code == 2 and "another cleaner run is writing" in r.output
+    finally:
+        holder.close()
+
+
+def test_restore_refuses_files_changed_after_the_run(tmp_path):
+    src = inputs(tmp_path)
+    out = tmp_path / "out"
+    assert clean(src, "-o", out).exit_code == 0
+    docs = (out / "documents.jsonl").read_text().replace("ferry", "barge")
+    (out / "documents.jsonl").write_text(docs)
+    r = CliRunner().invoke(main, ["restore", str(out), "p0.txt"])
+    assert r.exit_code == 2 and "does not match the run's manifest" in r.output
+    shutil.rmtree(out)
+    out.mkdir()
+    (out / "removed.jsonl").write_text("")
+    r = CliRunner().invoke(main, ["explain", str(out), "p0.txt"])
+    assert r.exit_code == 2 and "not a cleaner output folder" in r.output
+
+
+# -- text-format names ------------------------------------------------------------------------------
+def test_text_names_are_bounded_distinct_and_followed_by_restore(tmp_path):
+    ids = ["x" * 10_000, "標" * 90, "a", "a.txt/b", "", ".", "..", "dup", "dup", "dup"]
+    corpus = tmp_path / "recs.jsonl"
+    corpus.write_text("".join(json.dumps({"id": i, "text": f"Record {k}. " + TEXT}) + "\n" for k, i in enumerate(ids)))
+    out = tmp_path / "out"
+    r = clean(corpus, "-o", out, "--format", "text", "--no-dedup")
+    assert r.exit_code == 0, r.output
+    assert "duplicate ids: 2 documents" in r.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    names = manifest["documents"]
+    assert len(set(names.values())) == len(ids)
+    assert all(len(part.encode()) <= 200 for name in names.values() for part in name.split("/"))
+    unique = ids[:7] + ["dup", "dup#2", "dup#3"]
+    assert sorted(names) == sorted(unique)
+    for k, doc_id in enumerate(unique):
+        assert cleaner.restore(str(out), doc_id) == f"Record {k}. " + TEXT
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["duplicate_ids"] == {"documents": 2, "ids": {"dup": 3}}
+
+
+# -- inputs -------------------------------------------------------------------------------------------
+def test_special_files_are_skipped_not_read(tmp_path):
+    src = inputs(tmp_path)
+    os.mkfifo(src / "pipe.txt")
+    os.symlink("/dev/zero", src / "x.jsonl")
+    proc = subprocess.run([sys.executable, "-m", "cleaner", "clean", str(src), "-o", str(tmp_path / "out"),
+                           "--workers", "1"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["skipped"]["by_reason"] == {"not-a-file": 2}
+    assert summary["documents"]["out"] == 2
+
+
+def _as_nobody(cmd: list[str]) -> list[str]:
+    return ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *cmd] if os.geteuid() == 0 else cmd
+
+
+@pytest.mark.skipif(os.geteuid() == 0 and not shutil.which("setpriv"), reason="root without setpriv cannot be denied")
+def test_unreadable_folders_and_files_are_skipped_with_a_reason():
+    base = tempfile.mkdtemp(prefix="cleaner-unreadable-")  # reachable by the unprivileged user
+    try:
+        os.chmod(base, 0o755)
+        src = pathlib.Path(base) / "in"
+        inputs(pathlib.Path(base))
+        (src / "closed").mkdir()
+        (src / "closed" / "q.txt").write_text(TEXT)
+        (src / "locked.txt").write_text(TEXT)
+        os.chmod(src / "closed", 0)
+        os.chmod(src / "locked.txt", 0)
+        out = pathlib.Path(base) / "out"
+        out.mkdir(mode=0o777)
+        os.chmod(out, 0o777)
+        proc = subprocess.run(_as_nobody([sys.executable, "-m", "cleaner", "clean", str(src), "-o", str(out),
+                                          "--workers", "1"]), capture_output=True, text=True, timeout=120,
+                              env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+        assert proc.returncode == 1, proc.stderr
+        summary = json.loads((out / "summary.json").read_text())
+        assert summary["skipped"]["by_reason"] == {"unreadable": 2}
+        assert summary["documents"]["out"] == 2
+    finally:
+        os.chmod(pathlib.Path(base) / "in" / "closed", 0o755)
+        shutil.rmtree(base)
+
+
+def test_byte_order_marks_and_utf16_without_one(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "bom.txt").write_bytes(b"\xef\xbb\xbf" + BODIES[0].encode())
+    (src / "wide.txt").write_bytes(BODIES[1].encode("utf-16-le"))
+    out = tmp_path / "out"
+    assert clean(src, "-o", out).exit_code == 0
+    docs = {d["id"]: d for d in read_jsonl(out / "documents.jsonl")}
+    assert docs["bom.txt"]["meta"]["decoding"] == "bom:utf-8" and docs["bom.txt"]["text"] == BODIES[0]
+    assert docs["wide.txt"]["meta"]["decoding"] == "detected:utf-16-le" and docs["wide.txt"]["text"] == BODIES[1]
+
+
+# -- processes and messages --------------------------------------------------------------------------
+def _session_processes(sid: int) -> list[int]:
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid and fields[0] not in (b"Z", b"X"):
+            found.append(int(pid))
+    return found
+
+
+def _start_and_wait_for_workers(tmp_path, n=6000):
+    corpus = tmp_path / "corpus.jsonl"
+    generated_corpus(corpus, n=n)
+    proc = subprocess.Popen([sys.executable, "-m", "cleaner", "clean", str(corpus), "-o", str(tmp_path / "out"),
+                             "--workers", "2", "--quiet"], start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(_session_processes(proc.pid)) < 4 and proc.poll() is None:
+        time.sleep(0.1)
+    assert proc.poll() is None and len(_session_processes(proc.pid)) >= 4, "the run did not start its workers"
+    return proc
+
+
+def test_no_process_of_a_run_outlives_a_sigkill_of_the_main_process(tmp_path):
+    proc = _start_and_wait_for_workers(tmp_path)
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and _session_processes(proc.pid):
+        time.sleep(0.1)
+    assert _session_processes(proc.pid) == []
+
+
+def test_sigterm_stops_cleans_up_and_says_how_to_continue(tmp_path):
+    proc = _start_and_wait_for_workers(tmp_path)
+    proc.terminate()
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143 and "--resume" in err.decode()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and _session_processes(proc.pid):
+        time.sleep(0.1)
+    assert _session_processes(proc.pid) == []
+
+
+def _small_disk(path) -> bool:
+    os.makedirs(path)
+    cmd = ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(path)]
+    return os.geteuid() == 0 and subprocess.run(cmd, capture_output=True).returncode == 0
+
+
+def test_a_full_disk_gets_its_own_message_and_exit_code_1(tmp_path):
+    disk = tmp_path / "disk"
+    if not _small_disk(disk):
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    try:
+        corpus = tmp_path / "corpus.jsonl"
+        generated_corpus(corpus, n=300)
+        r = clean(corpus, "-o", disk / "out")
+        assert r.exit_code == 1 and "the disk is full" in r.output and "Usage" not in r.output, r.output
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)
