@@ -192,6 +192,8 @@ def index_stats(path):
         raise Refused(str(e)) from None
     try:
         click.echo(json.dumps(db.stats(), indent=2))
+    except IndexMismatch as e:
+        raise Refused(str(e)) from None
     finally:
         db.close()
 

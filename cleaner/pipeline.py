@@ -23,6 +23,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import sqlite3
 import threading
 import time
 from collections import deque
@@ -42,7 +43,7 @@ from .dedup.documents import DocFingerprint, DocumentIndex
 from .dedup.passages import (WINDOW_BITS, PassageFingerprinter, PassageIndex, PassageKeys, Unit,
                              align_windows, group_partitions, pack_units, passage_removals, passage_units,
                              passage_verdicts, unpack_units)
-from .dedup.store import IndexDatabase
+from .dedup.store import IndexDatabase, damaged
 from .extract import extract
 from .model import Block, Document, Removal, Result, Skip, Span, control_removals, kept_text
 from .readers import iter_inputs
@@ -324,11 +325,15 @@ class Cleaner:
 
             self._ray = RayMapper(self.config)
         if self._db is not None:
-            if self.doc_index is not None:
-                self.doc_index.load(self._db.document_rows())
-            if self.passage_index is not None:
-                self.passage_index.load(self._db.passage_rows())
-            self._seq = self._db.next_seq()
+            try:
+                if self.doc_index is not None:
+                    self.doc_index.load(self._db.document_rows())
+                if self.passage_index is not None:
+                    self.passage_index.load(self._db.passage_rows())
+                self._seq = self._db.next_seq()
+            except sqlite3.DatabaseError as e:
+                self.close()
+                raise damaged(self.config.run.index, e) from None
 
     def close(self) -> None:
         """End the run: with a persistent index, commit what a complete run added (a run that

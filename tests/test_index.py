@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from click.testing import CliRunner
@@ -117,3 +118,73 @@ def test_site_line_counts_carry_over_and_stats(tmp_path):
     r = CliRunner().invoke(main, ["index", "stats", db])
     stats = json.loads(r.output)
     assert r.exit_code == 0 and stats["documents"] == 3 and stats["site_template_lines"] >= 1
+
+
+def test_a_damaged_or_foreign_index_gets_a_message_and_stays_untouched(tmp_path):
+    import sqlite3
+
+    foreign = tmp_path / "theirs.db"
+    conn = sqlite3.connect(foreign)
+    conn.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, total REAL)")
+    conn.commit()
+    conn.close()
+    good = tmp_path / "good.db"
+    assert CliRunner().invoke(main, ["clean", str(SAMPLES), "-o", str(tmp_path / "o0"), "--index", str(good)]).exit_code == 0
+    data = good.read_bytes()
+    truncated = tmp_path / "cut.db"
+    truncated.write_bytes(data[:len(data) // 3])
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"not a database at all" * 100)
+    for k, (path, says) in enumerate([(foreign, "another program's"), (truncated, "damaged"), (garbage, "not a cleaner index")]):
+        before = path.read_bytes()
+        r = CliRunner().invoke(main, ["clean", str(SAMPLES), "-o", str(tmp_path / f"o{k + 1}"), "--index", str(path)])
+        assert r.exit_code == 2 and says in r.output and "Traceback" not in r.output, r.output
+        assert path.read_bytes() == before
+        r = CliRunner().invoke(main, ["index", "stats", str(path)])
+        assert r.exit_code == 2 and "Traceback" not in r.output, r.output
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    r = CliRunner().invoke(main, ["clean", str(SAMPLES), "-o", str(tmp_path / "o9"), "--index", str(empty)])
+    assert r.exit_code == 0, r.output  # an empty file is a new index
+
+
+def test_the_same_index_through_a_link_is_locked_too(tmp_path):
+    db = tmp_path / "corpus.db"
+    link = tmp_path / "link.db"
+    os.symlink(db, link)
+    holder = IndexDatabase(str(db), Config().index_settings())
+    try:
+        with pytest.raises(IndexBusy):
+            IndexDatabase(str(link), Config().index_settings())
+    finally:
+        holder.close()
+
+
+def test_index_stats_after_a_killed_run_reads_without_writing(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import generated_corpus
+
+    corpus = tmp_path / "corpus.jsonl"
+    generated_corpus(corpus, n=1500)
+    db = tmp_path / "corpus.db"
+    assert CliRunner().invoke(main, ["clean", str(SAMPLES), "-o", str(tmp_path / "first"), "--index", str(db)]).exit_code == 0
+    cfg = tmp_path / "cfg.toml"
+    cfg.write_text("[run]\ncheckpoint_every = 5\nworkers = 1\n")
+    proc = subprocess.Popen([sys.executable, "-m", "cleaner", "clean", str(corpus), "-o", str(tmp_path / "out"),
+                             "--index", str(db), "--config", str(cfg), "--quiet"])
+    journal = tmp_path / "corpus.db-journal"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None and not (journal.exists() and journal.stat().st_size):
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert journal.exists() and journal.stat().st_size, "the killed run left no journal"
+    before = db.read_bytes(), journal.read_bytes()
+    r = CliRunner().invoke(main, ["index", "stats", str(db)])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["documents"] == 5  # what the first, complete run added
+    assert (db.read_bytes(), journal.read_bytes()) == before

@@ -79,3 +79,35 @@ def test_resume_refuses_another_run_and_starts_fresh_without_a_checkpoint(tmp_pa
     result = CliRunner().invoke(main, ["clean", str(src), "-o", str(out2), "--resume", "--workers", "1"])
     assert result.exit_code == 0, result.output
     assert len((out2 / "documents.jsonl").read_text().splitlines()) == 1
+
+
+def _killed_run(tmp_path):
+    corpus = tmp_path / "corpus.jsonl"
+    generated_corpus(corpus, n=600)
+    config = tmp_path / "cfg.toml"
+    config.write_text("[run]\ncheckpoint_every = 5\nworkers = 1\n")
+    base = [str(corpus), "--config", str(config), "--quiet", "--no-passages"]
+    out = tmp_path / "out"
+    _kill_after_checkpoint([*base, "-o", str(out)], out, results=50)
+    return corpus, base, out
+
+
+def test_resume_refuses_when_records_before_the_checkpoint_changed(tmp_path):
+    corpus, base, out = _killed_run(tmp_path)
+    lines = corpus.read_text().splitlines(keepends=True)
+    record = json.loads(lines[2])
+    record["text"] = record["text"].replace(" ", "  ", 1)  # same id, other text
+    lines[2] = json.dumps(record) + "\n"
+    corpus.write_text("".join(lines))
+    r = subprocess.run(_cleaner(*base, "-o", str(out), "--resume"), capture_output=True, text=True)
+    assert r.returncode == 2 and "changed since the killed run" in r.stderr and "Usage" not in r.stderr
+
+
+def test_resume_refuses_a_partial_file_cut_short(tmp_path):
+    _, base, out = _killed_run(tmp_path)
+    partial = out / ".documents.jsonl.partial"
+    with open(partial, "r+b") as f:
+        f.truncate(os.path.getsize(partial) // 3)
+    r = subprocess.run(_cleaner(*base, "-o", str(out), "--resume"), capture_output=True, text=True)
+    assert r.returncode == 2 and "shorter" in r.stderr
+    assert b"\x00" not in partial.read_bytes()  # never padded

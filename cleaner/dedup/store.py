@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 
 SCHEMA_VERSION = 2
+APPLICATION_ID = 0x636C6E72  # "clnr": marks an SQLite file as a cleaner index (PRAGMA application_id)
+_SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 class IndexBusy(RuntimeError):
@@ -21,7 +23,52 @@ class IndexBusy(RuntimeError):
 
 
 class IndexMismatch(ValueError):
-    """The index was built with settings that would make this run decide differently."""
+    """The index was built with settings that would make this run decide differently, by
+    another version of cleaner, or is not a cleaner index at all (damaged, another program's)."""
+
+
+def check_index_file(path: str) -> bool:
+    """Whether `path` holds an index already (False: absent or empty, a new index goes there);
+    IndexMismatch with a message when it is not a cleaner index of this schema."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(100)
+    except FileNotFoundError:
+        return False
+    except OSError as e:
+        raise IndexMismatch(f"cannot read the index {path}: {e.strerror}") from None
+    if not head:
+        return False
+    if not head.startswith(_SQLITE_HEADER) or len(head) < 100:
+        raise IndexMismatch(f"{path} is not a cleaner index (not an SQLite database, or cut short): "
+                            f"give another --index file")
+    application_id = int.from_bytes(head[68:72], "big")
+    user_version = int.from_bytes(head[60:64], "big")
+    if application_id == 0 and _unmarked_cleaner_index(path):
+        return True  # made before indexes were marked; marked when next opened for writing
+    if application_id != APPLICATION_ID:
+        raise IndexMismatch(f"{path} is another program's SQLite database, not a cleaner index: "
+                            f"give another --index file")
+    if user_version != SCHEMA_VERSION:
+        raise IndexMismatch(f"index {path} was built by another version of cleaner (schema {user_version}, "
+                            f"this one reads {SCHEMA_VERSION}): use a new index file")
+    return True
+
+
+def _unmarked_cleaner_index(path: str) -> bool:
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'settings'").fetchone()
+        finally:
+            conn.close()
+        return row is not None and json.loads(row[0]).get("schema") == SCHEMA_VERSION
+    except (sqlite3.DatabaseError, ValueError, AttributeError):
+        return False
+
+
+def damaged(path: str, e: sqlite3.DatabaseError) -> IndexMismatch:
+    return IndexMismatch(f"index {path} is damaged ({e}): restore it from a copy or start a new index file")
 
 
 class SqliteRecords:
@@ -67,28 +114,60 @@ class IndexDatabase:
 
     def __init__(self, path: str, settings: dict[str, Any]):
         self.path = path
-        self._lock = open(path + ".lock", "a+")
+        # The lock goes by the file's real path: the same index reached through a link is locked too.
+        self._lock = open(os.path.realpath(path) + ".lock", "a+")
         try:
             fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             self._lock.close()
             raise IndexBusy(f"index {path} is in use by another cleaner run; wait for it to finish") from None
-        self.conn = sqlite3.connect(path, isolation_level=None)
-        self.conn.execute("PRAGMA synchronous = NORMAL")
-        self._create()
-        self._check(settings)
-        self.conn.execute("BEGIN")
-        self.documents = SqliteRecords(self, "documents", "shingles", ("doc_id", "length", "parent", "exact", "keys"))
-        self.passages = SqliteRecords(self, "passages", "payload",
-                                      ("doc_seq", "doc_id", "unit", "start", "end", "alive", "keys"))
+        try:
+            check_index_file(path)
+            self.conn = sqlite3.connect(path, isolation_level=None)
+            self.conn.execute("PRAGMA synchronous = NORMAL")
+            if self.conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:  # new, or unmarked
+                self.conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            self._create()
+            self._check(settings)
+            self.conn.execute("BEGIN")
+            self.documents = SqliteRecords(self, "documents", "shingles", ("doc_id", "length", "parent", "exact", "keys"))
+            self.passages = SqliteRecords(self, "passages", "payload",
+                                          ("doc_seq", "doc_id", "unit", "start", "end", "alive", "keys"))
+        except sqlite3.DatabaseError as e:
+            self._lock.close()
+            raise damaged(path, e) from None
+        except BaseException:
+            self._lock.close()
+            raise
 
     @classmethod
     def open_read_only(cls, path: str) -> "IndexDatabase":
-        """For reading stats: no lock, no transaction, no settings check."""
+        """For reading stats: no lock, no transaction, no settings check, nothing written. After a
+        killed run the index has a hot journal, which only a writer may roll back: then a copy of
+        both is read (rolled back in a temporary folder), so the index is as a new run finds it."""
+        if not check_index_file(path):
+            raise IndexMismatch(f"{path} is empty: no index yet")
         db = cls.__new__(cls)
         db.path = path
         db._lock = None
-        db.conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        db._copy = None
+        source = path
+        if os.path.exists(path + "-journal") and os.path.getsize(path + "-journal") > 0:
+            import shutil
+            import tempfile
+
+            db._copy = tempfile.mkdtemp(prefix="cleaner-index-")
+            source = os.path.join(db._copy, "index.db")
+            shutil.copyfile(path, source)
+            shutil.copyfile(path + "-journal", source + "-journal")
+            sqlite3.connect(source).execute("SELECT COUNT(*) FROM meta").fetchone()  # rolls the journal back
+        try:
+            db.conn = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+            db.conn.execute("SELECT COUNT(*) FROM meta").fetchone()
+        except sqlite3.DatabaseError as e:
+            db.close()
+            raise damaged(path, e) from None
         return db
 
     def _create(self) -> None:
@@ -145,13 +224,25 @@ class IndexDatabase:
         self.conn.execute("COMMIT")
 
     def close(self) -> None:
-        if self.conn.in_transaction:
-            self.conn.execute("ROLLBACK")
-        self.conn.close()
+        conn = getattr(self, "conn", None)
+        if conn is not None:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            conn.close()
         if self._lock is not None:
             self._lock.close()
+        if getattr(self, "_copy", None):
+            import shutil
+
+            shutil.rmtree(self._copy, ignore_errors=True)
 
     def stats(self) -> dict[str, Any]:
+        try:
+            return self._stats()
+        except sqlite3.DatabaseError as e:
+            raise damaged(self.path, e) from None
+
+    def _stats(self) -> dict[str, Any]:
         q = lambda sql: self.conn.execute(sql).fetchone()[0]  # noqa: E731
         settings = json.loads(q("SELECT value FROM meta WHERE key = 'settings'"))
         return {
