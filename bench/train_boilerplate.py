@@ -72,13 +72,14 @@ class Doc:
     page: classifier.Page
     labels: list[int]
     weights: list[float]
-    vectors: list[list[float] | None]
+    vectors: np.ndarray  # stage-1 features, one row a block
+    keep: np.ndarray  # the blocks no rule decided
 
     def decided(self) -> list[int]:
         """The blocks the model decides on."""
         if not self.page.learned:
             return []
-        return [i for i, v in enumerate(self.vectors) if v is not None and i != self.page.title]
+        return [i for i in np.flatnonzero(self.keep).tolist() if i != self.page.title]
 
 
 def site_templates(texts: list[tuple[str, list[str] | None]]) -> frozenset[int]:
@@ -108,7 +109,7 @@ def read_doc(key: str, layout: str, text: str, hints: list[str] | None, truth: s
     total = sum(f.words for f in feats) or 1
     return Doc(key, layout, truth, [b.text for b in blocks], page,
                [label(b.text, f.words, truth_lines, truth_shingles) for b, f in zip(blocks, feats)],
-               [max(f.words, 1) / total for f in feats], page.vectors())
+               [max(f.words, 1) / total for f in feats], page.vectors(), page.decided())
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float) -> model.Logistic:
@@ -130,26 +131,27 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float) -> mode
 def _stack(docs: list[Doc], features) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     xs, ys, ws = [], [], []
     for d in docs:
-        rows = features(d)
-        for i in d.decided():
-            xs.append(rows[i])
-            ys.append(d.labels[i])
-            ws.append(d.weights[i])
-    return np.array(xs), np.array(ys, dtype=float), np.array(ws)
+        idx = d.decided()
+        if idx:
+            xs.append(features(d)[idx])
+            ys += [d.labels[i] for i in idx]
+            ws += [d.weights[i] for i in idx]
+    return np.concatenate(xs), np.array(ys, dtype=float), np.array(ws)
 
 
 def fit_lines(docs: list[Doc], l2: float) -> model.Logistic:
     return fit_logistic(*_stack(docs, lambda d: d.vectors), l2)
 
 
-def neighbour_rows(d: Doc, stage1: model.Logistic) -> list[list[float] | None]:
-    """Stage-2 features of a document's blocks (None where a rule decided), as the model computes them."""
-    keep = [i for i, v in enumerate(d.vectors) if v is not None]
-    rows: list[list[float] | None] = [None] * len(d.vectors)
-    vectors = model.neighbour_vectors([stage1.logit(d.vectors[i]) for i in keep],
-                                      [d.page.features[i].words for i in keep], [d.page.prose[i] for i in keep])
-    for i, v in zip(keep, vectors):
-        rows[i] = v
+def neighbour_rows(d: Doc, stage1: model.Logistic) -> np.ndarray:
+    """Stage-2 features of a document's blocks (rows of blocks a rule decided are NaN), as the
+    model computes them."""
+    keep = np.flatnonzero(d.keep)
+    rows = np.full((len(d.keep), len(model.NEIGHBOUR_FEATURES)), np.nan)
+    if len(keep):
+        rows[keep] = model.neighbour_vectors(stage1.logits(d.vectors[keep]),
+                                             np.array([d.page.features[i].words for i in keep]),
+                                             np.array([d.page.prose[i] for i in keep], dtype=bool))
     return rows
 
 
@@ -160,7 +162,7 @@ def fold_of(key: str, salt: str = "fold") -> int:
 
 
 def fit_support(stage1: model.Logistic, docs: list[Doc]) -> model.Support:
-    x = np.array([d.vectors[i] for d in docs for i in d.decided()])
+    x = np.concatenate([d.vectors[d.decided()] for d in docs if d.decided()])
     z = (x - np.array(stage1.mean)) / np.array(stage1.scale)
     cov = np.cov(z, rowvar=False) + 1e-3 * np.eye(z.shape[1])
     inverse = np.linalg.inv(cov)

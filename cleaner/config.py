@@ -27,6 +27,9 @@ class InputConfig:
     max_bytes: int = 64 * 1024 * 1024  # larger inputs (a file, a JSONL record, a WARC record) are skipped
     max_gzip_ratio: int = 100  # a .gz expanding more than this (past max_bytes) is a bomb: the rest is skipped
     max_seconds: float = 60.0  # per document: cleaning that takes longer is stopped, the document skipped (0: no limit)
+    # A document of more lines keeps its text as it is but for duplicate documents: no page is
+    # that long, and block-level work holds a few KB a line (0: no limit).
+    max_lines: int = 100_000
 
 
 @dataclass
@@ -140,6 +143,7 @@ class Config:
             (self.run.checkpoint_every >= 1, "run.checkpoint_every must be >= 1"),
             (self.input.max_gzip_ratio >= 1, "input.max_gzip_ratio must be >= 1"),
             (self.input.max_seconds >= 0, "input.max_seconds must be >= 0 (0: no limit)"),
+            (self.input.max_lines >= 0, "input.max_lines must be >= 0 (0: no limit)"),
             (self.boilerplate.min_content_words >= 1, "boilerplate.min_content_words must be >= 1"),
             (self.boilerplate.min_teaser_signals >= 1, "boilerplate.min_teaser_signals must be >= 1"),
             (self.boilerplate.site_template_min_pages == 0 or self.boilerplate.site_template_min_pages >= 2,

@@ -73,7 +73,7 @@ class Removal:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Block:
     """A paragraph, heading, list item or other unit of text (see `segment`). `start`/`end`
     partition the document (the block plus the blank space after it); `content_start`/

@@ -40,7 +40,7 @@ from .boilerplate.language import language_of, stopwords
 from .boilerplate.templates import TemplateCounter, count_lines, document_keys, template_flags
 from .config import Config
 from .dedup.documents import DocFingerprint, DocumentIndex
-from .dedup.passages import (WINDOW_BITS, PassageFingerprinter, PassageIndex, PassageKeys, Unit,
+from .dedup.passages import (MAX_CANDIDATES, WINDOW_BITS, PassageFingerprinter, PassageIndex, PassageKeys, Unit,
                              align_windows, group_partitions, pack_units, passage_removals, passage_units,
                              passage_verdicts, unpack_units)
 from .dedup.store import IndexDatabase, damaged
@@ -124,7 +124,21 @@ class Worker:
         doc = self.extract(doc)
         if isinstance(doc, Skip):
             return doc
+        if self._too_many_lines(doc):
+            return doc, np.empty(0, dtype=np.uint64)
         return doc, document_keys(split_blocks(doc.text, doc.hints), doc.site)
+
+    def _too_many_lines(self, doc: Document) -> bool:
+        """Whether the document is past `input.max_lines`: then it is only checked for being a
+        duplicate document (noted in its meta and counted), its text kept as it is."""
+        limit = self.config.input.max_lines
+        if not limit or len(doc.text) <= limit:
+            return False
+        lines = doc.text.count("\n") + doc.text.count("\r") - doc.text.count("\r\n")
+        if lines <= limit:
+            return False
+        doc.meta["blocks"] = f"not cleaned: {lines} lines, over input.max_lines={limit}"
+        return True
 
     def prepare(self, doc: Document) -> Prepared | Skip:
         """One document through `prepare_batch`."""
@@ -169,6 +183,10 @@ class Worker:
         removals: list[Removal] = []
         blocks: list[Block] = []
         stops: frozenset[str] = frozenset()
+        if self._too_many_lines(doc):
+            log.warning("%s has over input.max_lines=%d lines: kept as it is (only whole-document duplicates "
+                        "are removed)", doc.source, cfg.input.max_lines)
+            return Prepared(doc, [], None, [], None, timings)
         if cfg.boilerplate.enabled or self.passages is not None:
             segmented = segment(doc.text, doc.hints)
             blocks = segmented.blocks
@@ -200,9 +218,16 @@ class Worker:
     def group(self, task: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> np.ndarray:
         return group_partitions(task)
 
-    def align(self, task: tuple) -> tuple[list, float]:
+    def align(self, task: tuple) -> tuple[list | None, float]:
+        """A document's alignments (None when they took longer than `input.max_seconds`: the
+        document then keeps its text, as if it had no earlier copies)."""
         t = time.perf_counter()
-        return align_windows(*task, self.config.dedup.passages), time.perf_counter() - t
+        try:
+            with time_limit(self.config.input.max_seconds):
+                found = align_windows(*task, self.config.dedup.passages)
+        except DocumentTimeout:
+            found = None
+        return found, time.perf_counter() - t
 
     def run_batch(self, method: str, batch: list) -> list:
         if method == "prepare":
@@ -524,6 +549,10 @@ class Cleaner:
             alignments = dict(zip(with_task, (found for found, _ in aligned)))
             self.stats.add_time("passage-align", sum(seconds for _, seconds in aligned))
             for j, record in enumerate(chunk):
+                if j in alignments and alignments[j] is None:
+                    log.warning("passage dedup of %s stopped after input.max_seconds: its text is kept", record.doc.source)
+                    record.doc.meta["passage_dedup"] = "timeout"
+                    self.stats.notes["passage_dedup:timeout"] += 1
                 result = self._emit(record, alignments.get(j))
                 self._advance(1, len(result.doc.text))
                 yield result
@@ -535,9 +564,11 @@ class Cleaner:
         index = self.passage_index
         same = record.same_doc
         cross: dict[int, list[int]] = {}
-        for code, item in candidates.of(record.ordinal):
+        for code, item in candidates.of(record.ordinal):  # by window, earliest item first
             if index.alive(item):  # a removed passage never comes back
-                cross.setdefault(code, []).append(item)
+                found = cross.setdefault(code, [])
+                if len(found) < MAX_CANDIDATES:  # a window in a crowd of look-alikes: the earliest
+                    found.append(item)
         if not cross and not same:
             return None
         windows = [(code, cross.get(code, []) + [-2 - j for j in same.get(code, [])])

@@ -53,6 +53,8 @@ class Stats:
             entry = self.removals[x.stage][x.reason]
             entry[0] += 1
             entry[1] += x.end - x.start
+        if "blocks" in r.doc.meta:
+            self.notes["blocks:not-cleaned"] += 1
         for key in ("decoding", "extraction", "extraction_error"):
             if key in r.doc.meta:
                 value = r.doc.meta[key]

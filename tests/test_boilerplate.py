@@ -145,13 +145,13 @@ def test_non_english_pages_keep_their_article_through_the_learned_model():
                     "Die Anwohner sagten, dass der Plan die Feuchtgebiete vor neuen Gebäuden schützen werde.",
                     "Der Bürgermeister sagte, die Arbeiten würden im Frühjahr beginnen und zwei Jahre dauern.",
                     "Kritiker bemängelten, dass die Kosten des Projekts der Öffentlichkeit nie erklärt worden seien."],
-                   ["Impressum", "Datenschutz", "Kontakt"]),
+                   ["Impressum", "Datenschutz", "Kontakt", "Karriere"]),
         "Spanish": (["Inicio", "Política", "Economía", "Deportes", "Cultura", "Tiempo", "Entrar"],
                     ["El ayuntamiento aprobó el martes ampliar el parque del río tras una larga consulta pública.",
                      "Los vecinos dijeron que el plan protegería los humedales de nuevas construcciones en la zona.",
                      "El alcalde explicó que las obras empezarán en primavera y que durarán unos dos años.",
                      "Los críticos señalaron que el presupuesto del proyecto nunca se había explicado a los vecinos."],
-                    ["Aviso legal", "Privacidad", "Contacto"]),
+                    ["Aviso Legal", "Privacidad", "Contacto", "Empleo"]),
     }
     for language, (nav, article, footer) in pages.items():
         text = "\n".join(nav + article + footer)

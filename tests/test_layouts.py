@@ -180,3 +180,16 @@ def test_restore_is_exact_in_every_layout_through_the_pipeline():
         r = cleaner.clean_text(text, Config())
         assert restore_text(r.text, r.removals) == text
         assert r.doc.meta["layout"] in {"lines", "wrapped", "markdown", "text-browser", "dom"}
+
+
+def test_a_list_of_equal_lines_is_not_wrapped_prose():
+    text = "Latest stories\n" + "".join(f"Story number {i} about the village\n" for i in range(6)) + "About us\n"
+    assert segment(text).layout.width is None
+    assert len(segment(text).blocks) == 8
+
+
+def test_fences_close_on_their_own_kind():
+    text = "Intro line of text here.\n\n~~~\ncode ``` not a close\n```\nstill code\n~~~\n\nAfter the code.\n"
+    s = segment(text)
+    assert s.layout.markdown
+    assert [b.kind for b in s.blocks] == ["p", "code", "p"]

@@ -130,3 +130,54 @@ def test_boilerplate_never_empties_a_document_that_holds_prose():
     kept = cleaner.model.kept_text(text, removals)
     assert all(p in kept for p in paragraphs)
     assert not any(item in kept for item in nav[:6])
+
+
+TREES = ("The trees we planted that year were these:", ["Oak", "Ash", "Beech", "Rowan"])
+PARAGRAPHS = [
+    "We moved to the valley in the spring, when the river was still high and the fields were soft.",
+    "The first thing we did was plant a hedge along the lane, because the wind came straight off the hill.",
+    "By the autumn the hedge was waist high, and the birds had already found it and moved in for winter.",
+    "Ten years on, the wood is dense enough that we lose the children in it on summer evenings.",
+]
+
+
+def test_a_short_list_in_clean_prose_does_not_make_a_page():
+    intro, items = TREES
+    for listing in (items, [f"- {t}" for t in items], [f"{k}. {t}" for k, t in enumerate(items, 1)]):
+        for with_intro in (True, False):
+            body = PARAGRAPHS[:2] + ([intro] if with_intro else []) + listing + PARAGRAPHS[2:]
+            for sep in ("\n\n", "\n"):
+                text = sep.join(body) + "\n"
+                r = cleaner.clean_text(text, Config())
+                assert r.text == text and r.removals == [], (listing, with_intro, repr(sep))
+
+
+def test_a_list_of_ones_own_is_not_a_not_article():
+    for text in ("Groceries\n\nMilk\nEggs\nBread\nButter\nApples\n",
+                 "White Hills,\nBlack Trees,\nGrey Skies,\nCold Mornings,\nLong Roads,\n",
+                 "\n".join(f"Player {n} - Hale" for n in ("One", "Two", "Three", "Four", "Five")) + "\n"):
+        r = cleaner.clean_text(text, Config())
+        assert r.text == text and r.removals == [], text
+
+
+def test_markdown_titles_are_plain_text_and_front_matter_stays():
+    front = "---\ntitle: Walking\ndate: 2020-01-01\ntags: [history, walking]\n---\n\n"
+    body = "\n\n".join(PARAGRAPHS) + "\n"
+    r = cleaner.clean_text(front + body, Config())
+    assert r.text == front + body and r.doc.title is None
+    for head, title in (("# The Canal Restoration Project #\n\n", "The Canal Restoration Project"),
+                        ("The Canal Restoration Project\n=============================\n\n", "The Canal Restoration Project")):
+        menu = "\n".join(f"- [{w}](https://example.org/{w})" for w in ("Home", "News", "Sport", "Culture", "Weather"))
+        page = menu + "\n\n" + head + "## In brief\n\n" + body + "\n" + menu.replace("example", "example2") + "\n"
+        r = cleaner.clean_text(page, Config())
+        assert r.doc.title == title, r.doc.title
+        assert all(p in r.text for p in PARAGRAPHS)
+
+
+def test_trailing_spaces_on_every_line_keep_one_block_a_line():
+    nav = ["Home", "World", "Business", "Sport", "Culture", "Weather", "Sign in", "Subscribe"]
+    page = "\n".join(nav + ["River park to grow"] + PARAGRAPHS + ["About us", "Contact", "Privacy", "Careers"]) + "\n"
+    spaced = page.replace("\n", " \n")
+    r = cleaner.clean_text(spaced, Config().with_overrides({"dedup.enabled": False}))
+    assert r.doc.meta["layout"] == "lines"
+    assert all(p in r.text for p in PARAGRAPHS) and not any(item in r.text for item in nav)

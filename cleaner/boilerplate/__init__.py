@@ -36,5 +36,5 @@ def boilerplate_removals(doc_id: str, text: str, blocks: list[Block], stopwords:
             scores[-1].append(score)
     for r, s in zip(removals, scores):
         r.score = sum(s) / len(s) if s else None
-    title_text = None if title is None else text[blocks[title].content_start:blocks[title].content_end]
+    title_text = None if title is None else blocks[title].text  # its words, without the layout's markup
     return removals, title_text

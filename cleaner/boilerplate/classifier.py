@@ -28,7 +28,8 @@ Rules, in the order they are applied (a block keeps the first reason it gets):
                   lines around it) can be one. When the title is known (HTML metadata) it is the
                   heading near the top that matches it; otherwise a block before the article
                   that title variants repeat, else one that the first line (often the HTML
-                  title, "Headline - Site") contains, else the title-like block nearest the article.
+                  title, "Headline - Site") contains, else the heading (else the title-like block)
+                  nearest the article.
 
 The learned model (`model.py`) decides the other blocks only on a page: a text with furniture
 around its prose (menus, link lists, teaser runs, form controls, site-template lines; see
@@ -52,7 +53,9 @@ from dataclasses import dataclass
 from ..config import BoilerplateConfig
 from .context import LineContext, menu_blocks, page_context
 from .features import LineFeatures
-from .model import Model, line_vector, load_model
+import numpy as np
+
+from .model import Model, line_vectors, load_model
 
 
 def is_prose(f: LineFeatures, cfg: BoilerplateConfig) -> bool:
@@ -73,7 +76,8 @@ IN_ARTICLE_MARGIN = 0.15
 LINK_LIST_RUN = 3  # consecutive blocks that are mostly links
 NOT_ARTICLE = "boilerplate:not-article"
 MIN_TEMPLATE_BLOCKS = 2  # site-template blocks (a header and a footer, a menu) that alone make a page
-_STRONG_RULES = frozenset({"boilerplate:title-variant", "boilerplate:link-list"})
+LONG_MENU = 8  # a menu or link list this long makes a page by itself; a shorter one is weaker evidence
+_STRONG_RULES = frozenset({"boilerplate:title-variant"})
 _WEAK_RULES = frozenset({"boilerplate:site-template", "boilerplate:teaser-run", "boilerplate:label-link",
                          "boilerplate:media-caption", "boilerplate:timestamp"})
 
@@ -91,10 +95,13 @@ class Page:
     furniture: bool  # page-like: menus, link lists, teasers, forms, site-template lines around the text
     learned: bool  # the model decides the blocks no rule decided
 
-    def vectors(self) -> list[list[float] | None]:
-        """Stage-1 model features of each block (None where a rule decided)."""
-        return [None if self.reasons[i] else line_vector(f, c, self.prose[i], i)
-                for i, (f, c) in enumerate(zip(self.features, self.context))]
+    def vectors(self) -> np.ndarray:
+        """Stage-1 model features of each block, one a row."""
+        return line_vectors(self.features, self.context, self.prose)
+
+    def decided(self) -> np.ndarray:
+        """The blocks no rule decided (the model sees only these)."""
+        return np.array([r is None for r in self.reasons], dtype=bool)
 
 
 def read_page(features: list[LineFeatures], cfg: BoilerplateConfig, templates: list[bool] | None = None,
@@ -140,9 +147,10 @@ def decide(page: Page, model: Model | None) -> list[Verdict | None]:
     if page.title is not None:
         out[page.title] = ("boilerplate:title", None)
     if page.learned and model is not None:
-        probabilities = model.probabilities(page.vectors(), [f.words for f in page.features], page.prose)
-        for i, (c, p) in enumerate(zip(page.context, probabilities)):
-            if p is None or out[i] is not None:
+        probabilities = model.probabilities(page.vectors(), page.decided(), np.array([f.words for f in page.features]),
+                                            np.array(page.prose, dtype=bool))
+        for i, (c, p) in enumerate(zip(page.context, probabilities.tolist())):
+            if p != p or out[i] is not None:  # NaN: decided by a rule, or the model abstains
                 continue
             where = "before-article" if c.before_main else "after-article" if c.after_main else "in-article-furniture"
             if p < model.threshold - (IN_ARTICLE_MARGIN if where == "in-article-furniture" else 0.0):
@@ -162,20 +170,52 @@ def keep_main_text(page: Page, out: list[Verdict | None]) -> None:
 
 
 def has_furniture(features: list[LineFeatures], reasons: list[str | None]) -> bool:
-    """Whether the text is a page with furniture around its text. Strong evidence: a menu (a run
-    of short title-case or link blocks), a list of links, form controls, MIN_TEMPLATE_BLOCKS
-    site-template blocks, a title glued to a site name or printed twice. Weaker, as a writer's
-    own text can have one of them (a line trailing off in an ellipsis, a dateline, a heading
-    other texts share): two kinds of site-template blocks, teaser runs, label links, media
-    captions and time stamps."""
+    """Whether the text is a page with furniture around its text. Strong evidence: form
+    controls, MIN_TEMPLATE_BLOCKS site-template blocks, a title glued to a site name or printed
+    twice, two menus or link lists (a header and a footer) or one of LONG_MENU blocks. Weaker,
+    as a writer's own text can have one of them (a short list, a line trailing off in an
+    ellipsis, a dateline, a heading other texts share): two kinds of a short menu, a short link
+    list, a site-template block, teaser runs, label links, media captions and time stamps."""
     fired = set(reasons) | ({"boilerplate:timestamp"} if any(f.timestamp for f in features) else set())
     if reasons.count("boilerplate:site-template") >= MIN_TEMPLATE_BLOCKS:
         return True
     if fired & _STRONG_RULES or len(fired & _WEAK_RULES) >= 2:
         return True
-    if any(menu_blocks(features)):
+    if any(f.kind == "form" for f in features):
         return True
-    return bool(link_lists(features, [False] * len(features))) or any(f.kind == "form" for f in features)
+    menus = menu_runs(features)
+    links = _runs(link_lists(features, [False] * len(features)))
+    if len(menus) + len(links) >= 2 or any(b - a >= LONG_MENU for a, b in menus + links):
+        return True
+    kinds = len(fired & _WEAK_RULES) + bool(menus) + bool(links)
+    return kinds >= 2
+
+
+def menu_runs(features: list[LineFeatures]) -> list[tuple[int, int]]:
+    """(first, end) of the menus: runs of MENU_RUN or more short title-case or link blocks, but
+    not a list the text introduces ("... were these:") or holds (a paragraph right before and
+    right after it): a list of names, trees or ingredients in an essay is no menu."""
+    def prose(i: int) -> bool:
+        return 0 <= i < len(features) and features[i].words >= 10 and features[i].ends_sentence
+
+    out = []
+    for a, b in _runs([i for i, m in enumerate(menu_blocks(features)) if m]):
+        introduced = a > 0 and features[a - 1].ends_colon
+        held = prose(a - 1) and prose(b)  # a paragraph right before and right after it
+        if not (introduced or held):
+            out.append((a, b))
+    return out
+
+
+def _runs(indices: list[int]) -> list[tuple[int, int]]:
+    """Runs of consecutive indices, as (first, last + 1)."""
+    out: list[tuple[int, int]] = []
+    for i in indices:
+        if out and out[-1][1] == i:
+            out[-1] = (out[-1][0], i + 1)
+        else:
+            out.append((i, i + 1))
+    return out
 
 
 def link_lists(features: list[LineFeatures], prose: list[bool]) -> list[int]:
@@ -220,7 +260,8 @@ def find_title(features: list[LineFeatures], reasons: list[str | None], context,
     inside_first = [i for i in candidates if i > 0 and len(features[i].alnum) >= 12 and features[i].alnum in first]
     if inside_first:
         return inside_first[-1]
-    return candidates[0] if candidates[0] == 0 else candidates[-1]
+    headings = [i for i in candidates if features[i].kind == "h"]
+    return (headings or candidates)[-1]
 
 
 def apply_rules(features: list[LineFeatures], cfg: BoilerplateConfig, templates: list[bool] | None,

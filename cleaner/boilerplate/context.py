@@ -19,7 +19,7 @@ MENU_RUN = 4  # consecutive menu items that make a menu
 FILLER_KINDS = frozenset({"img", "hr", "meta"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LineContext:
     in_main: bool
     before_main: bool

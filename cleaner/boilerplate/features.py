@@ -31,7 +31,7 @@ _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u
 _CHARS_PER_WORD = 2  # an unspaced script's characters per word, roughly
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LineFeatures:
     words: int
     chars: int
@@ -42,6 +42,7 @@ class LineFeatures:
     symbol_share: float  # characters that are neither letters, digits nor spaces
     mean_word_length: float
     ends_sentence: bool
+    ends_colon: bool  # introduces what follows ("... were these:")
     ellipsis: bool
     timestamp: bool
     label: bool  # "LABEL: text" without sentence end (a cross-link)
@@ -79,6 +80,7 @@ def line_features(line: str, stopwords: frozenset[str], kind: str = "p", link_sh
         symbol_share=(visible - len(alnum)) / visible if visible else 0.0,
         mean_word_length=len(alnum) / n if n else 0.0,
         ends_sentence=ends and not ellipsis,
+        ends_colon=line.rstrip().endswith((":", "：")),
         ellipsis=ellipsis,
         timestamp=is_timestamp(line),
         label=bool(_LABEL.match(line)) and not ends,

@@ -5,8 +5,8 @@ Stage 1 scores each line from its own features and its page context. Stage 2 res
 the stage-1 scores around it (its neighbours, the prose near it, and the main region those
 scores outline), so that a short line inside the article (a list item, a subheading) follows the
 article and a prose paragraph inside a footer follows the footer. Both stages are logistic
-regressions; inference is plain Python. `line_vector` and `neighbour_vectors` are the one
-definition of the features, used by training and by the classifier alike.
+regressions, applied to a page's blocks as numpy arrays. `line_vectors` and `neighbour_vectors`
+are the one definition of the features, used by training and by the classifier alike.
 """
 from __future__ import annotations
 
@@ -38,47 +38,65 @@ NEIGHBOUR_FEATURES = (
 )
 
 
-def line_vector(f: LineFeatures, c: LineContext, prose: bool, index: int) -> list[float]:
-    short = f.words < 8
-    return [
-        math.log1p(f.words), float(f.ends_sentence), float(f.ellipsis), f.stopword_share, f.title_case_share,
-        f.upper_share, f.digit_share, f.symbol_share, min(f.mean_word_length, 15.0) / 15.0, float(f.timestamp),
-        float(f.label), float(f.separators), float(f.kind == "h"), float(prose), float(c.prev_prose),
-        float(c.next_prose), c.near_prose, c.wide_prose, float(c.in_main), float(c.before_main),
-        float(c.after_main), c.distance, c.cluster_share, c.topic, float(c.repeated), c.position,
-        float(index == 0), float(prose and c.in_main), float(short and c.in_main), c.topic * (not c.in_main),
-        f.link_share, float(f.kind in MARKUP_KINDS), float(f.kind == "li"), c.short_near, float(c.in_menu),
-    ]
+def line_vectors(features: list[LineFeatures], context: list[LineContext], prose: list[bool]) -> np.ndarray:
+    """Stage-1 features of every block, one a row (float64: 8 bytes a feature and block)."""
+    n = len(features)
+    out = np.empty((n, len(LINE_FEATURES)))
+    for i, (f, c, p) in enumerate(zip(features, context, prose)):
+        short = f.words < 8
+        out[i] = (
+            math.log1p(f.words), f.ends_sentence, f.ellipsis, f.stopword_share, f.title_case_share,
+            f.upper_share, f.digit_share, f.symbol_share, min(f.mean_word_length, 15.0) / 15.0, f.timestamp,
+            f.label, f.separators, f.kind == "h", p, c.prev_prose,
+            c.next_prose, c.near_prose, c.wide_prose, c.in_main, c.before_main,
+            c.after_main, c.distance, c.cluster_share, c.topic, c.repeated, c.position,
+            i == 0, p and c.in_main, short and c.in_main, c.topic * (not c.in_main),
+            f.link_share, f.kind in MARKUP_KINDS, f.kind == "li", c.short_near, c.in_menu,
+        )
+    return out
 
 
-def neighbour_vectors(logits: list[float], words: list[int], prose: list[bool]) -> list[list[float]]:
-    """Stage-2 features of every line from the stage-1 logits of the page."""
+def neighbour_vectors(logits: np.ndarray, words: np.ndarray, prose: np.ndarray) -> np.ndarray:
+    """Stage-2 features of every block (one a row) from the stage-1 logits of the page."""
+    logits = np.asarray(logits, dtype=np.float64)
     n = len(logits)
-    weights = [math.log1p(w) for w in words]
-    # The main region: the run of lines with the largest sum of (score - 0.5) x log(words).
-    best, best_span, run, start = 0.0, (n, -1), 0.0, 0
-    for i, (z, w) in enumerate(zip(logits, weights)):
+    weights = np.log1p(np.asarray(words, dtype=np.float64))
+    lo, hi = _main_region((1.0 / (1.0 + np.exp(-logits)) - 0.5) * weights)
+    padded = np.concatenate([[EDGE_LOGIT] * 2, logits, [EDGE_LOGIT] * 2])
+    i = np.arange(n)
+    distance = np.where(i < lo, lo - i, np.where(i > hi, i - hi, 0))
+    out = np.empty((n, len(NEIGHBOUR_FEATURES)))
+    out[:, 0], out[:, 1], out[:, 2], out[:, 3], out[:, 4] = logits, padded[1:n + 1], padded[3:n + 3], padded[:n], padded[4:n + 4]
+    out[:, 5], out[:, 6] = _mean_around(logits, weights, 3), _mean_around(logits, weights, 10)
+    out[:, 7], out[:, 8], out[:, 9] = (i >= lo) & (i <= hi), i < lo, i > hi
+    out[:, 10], out[:, 11], out[:, 12] = np.log1p(distance), weights, np.asarray(prose, dtype=np.float64)
+    return out
+
+
+def _main_region(gain: np.ndarray) -> tuple[int, int]:
+    """The run of blocks with the largest sum of gains (n, -1 when none is positive)."""
+    best, best_span, run, start = 0.0, (len(gain), -1), 0.0, 0
+    for i, g in enumerate(gain.tolist()):
         if run <= 0:
             run, start = 0.0, i
-        run += (1.0 / (1.0 + math.exp(-z)) - 0.5) * w
+        run += g
         if run > best:
             best, best_span = run, (start, i)
-    lo, hi = best_span
+    return best_span
 
-    def at(i: int) -> float:
-        return logits[i] if 0 <= i < n else EDGE_LOGIT
 
-    def mean_around(i: int, r: int) -> float:
-        idx = [k for k in range(max(0, i - r), min(n, i + r + 1)) if k != i]
-        total = sum(weights[k] for k in idx)
-        return sum(logits[k] * weights[k] for k in idx) / total if total else EDGE_LOGIT
-
-    out = []
-    for i in range(n):
-        distance = 0 if lo <= i <= hi else (lo - i if i < lo else i - hi)
-        out.append([logits[i], at(i - 1), at(i + 1), at(i - 2), at(i + 2), mean_around(i, 3), mean_around(i, 10),
-                    float(lo <= i <= hi), float(i < lo), float(i > hi), math.log1p(distance), weights[i],
-                    float(prose[i])])
+def _mean_around(logits: np.ndarray, weights: np.ndarray, r: int) -> np.ndarray:
+    """For each block, the weighted mean logit of the blocks within r of it (itself excluded)."""
+    n = len(logits)
+    cw = np.concatenate([[0.0], np.cumsum(weights)])
+    cz = np.concatenate([[0.0], np.cumsum(logits * weights)])
+    i = np.arange(n)
+    lo, hi = np.maximum(0, i - r), np.minimum(n, i + r + 1)
+    total = cw[hi] - cw[lo] - weights
+    summed = cz[hi] - cz[lo] - logits * weights
+    out = np.full(n, EDGE_LOGIT)
+    nz = total > 1e-12
+    out[nz] = summed[nz] / total[nz]
     return out
 
 
@@ -89,11 +107,14 @@ class Logistic:
     mean: tuple[float, ...]
     scale: tuple[float, ...]
 
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        """Logits of the rows of x (element-wise products summed by numpy, not BLAS: the same
+        result on every machine and thread count)."""
+        z = ((x - np.asarray(self.mean)) / np.asarray(self.scale) * np.asarray(self.weights)).sum(axis=1) + self.bias
+        return np.clip(z, -50.0, 50.0)
+
     def logit(self, x: list[float]) -> float:
-        z = self.bias
-        for xi, m, s, w in zip(x, self.mean, self.scale, self.weights):
-            z += w * (xi - m) / s
-        return max(-50.0, min(50.0, z))
+        return float(self.logits(np.asarray([x], dtype=np.float64))[0])
 
     def to_json(self) -> dict:
         return {"weights": [round(v, 6) for v in self.weights], "bias": round(self.bias, 6),
@@ -126,25 +147,28 @@ class Model:
     trained_on: frozenset[str]
     support: Support | None = None
 
-    def probabilities(self, line_vectors: list[list[float] | None], words: list[int], prose: list[bool]) -> list[float | None]:
-        """Probability that each block is article text; None for a block a rule removed (given
-        as a None vector: stage 2 sees the page without it) and for a block outside the
-        training support (the model abstains: the block is kept)."""
-        keep = [i for i, x in enumerate(line_vectors) if x is not None]
-        logits = [self.lines.logit(line_vectors[i]) for i in keep]
-        out: list[float | None] = [None] * len(line_vectors)
-        vectors = neighbour_vectors(logits, [words[i] for i in keep], [prose[i] for i in keep])
-        covered = self.covers([line_vectors[i] for i in keep])
-        for i, v, inside in zip(keep, vectors, covered):
-            if inside:
-                out[i] = 1.0 / (1.0 + math.exp(-self.neighbours.logit(v)))
+    def probabilities(self, vectors: np.ndarray, decided: np.ndarray, words: np.ndarray,
+                      prose: np.ndarray) -> np.ndarray:
+        """Probability that each block is article text, from its stage-1 features (one a row);
+        NaN for a block a rule decided (not `decided`: stage 2 sees the page without it) and for
+        a block outside the training support (the model abstains: the block is kept)."""
+        keep = np.flatnonzero(decided)
+        out = np.full(len(decided), np.nan)
+        if not len(keep):
+            return out
+        x = vectors[keep]
+        stage2 = self.neighbours.logits(neighbour_vectors(self.lines.logits(x), np.asarray(words)[keep],
+                                                          np.asarray(prose)[keep]))
+        p = 1.0 / (1.0 + np.exp(-stage2))
+        covered = self.covers(x)
+        out[keep[covered]] = p[covered]
         return out
 
-    def covers(self, vectors: list[list[float]]) -> list[bool]:
-        if self.support is None or not vectors:
-            return [True] * len(vectors)
-        z = (np.asarray(vectors) - np.asarray(self.lines.mean)) / np.asarray(self.lines.scale)
-        return self.support.covers(z).tolist()
+    def covers(self, x: np.ndarray) -> np.ndarray:
+        if self.support is None or not len(x):
+            return np.ones(len(x), dtype=bool)
+        z = (x - np.asarray(self.lines.mean)) / np.asarray(self.lines.scale)
+        return self.support.covers(z)
 
 
 @lru_cache(maxsize=1)

@@ -12,7 +12,8 @@ How a copy is found: LSH on MinHash signatures of each unit's shingle set, its c
 Content words alone are too few in a short quote; word pairs alone break at every edit; the mix
 keeps a copied 10-word sentence with one changed word well above the LSH threshold while two
 unrelated sentences share almost nothing. Each candidate is checked cheaply (the shingle sets
-must overlap by 40% of the smaller one) and then aligned word by word (difflib, all words).
+must overlap by 40% of the smaller one); the MAX_SOURCES that overlap most are aligned word by
+word (rapidfuzz, all words), each distinct pair of word sequences once per document.
 Aligned runs of 3+ words from one source that add up to `min_words` words count as copied;
 this containment test tolerates changed words and punctuation.
 
@@ -39,9 +40,9 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from difflib import SequenceMatcher
 
 import numpy as np
+from rapidfuzz.distance import Indel
 
 from ..config import PassageDedupConfig
 from ..model import Block, Removal, Span
@@ -55,6 +56,10 @@ STAGE = "passage-dedup"
 MAX_UNIT_WORDS = 40
 MIN_ALIGNED_RUN = 3
 BUCKET_CAP = 64  # a band key shared by very many units (a common short passage) proposes only its first ones
+MAX_CANDIDATES = 64  # earlier units of other documents scored for a window (the earliest ones)
+MAX_SOURCES = 8  # candidates a window is aligned with: those sharing the most shingles with it
+SAME_DOC_CAP = 16  # earlier units of the same document a band key proposes
+SAME_DOC_WINDOWS = 1024  # windows grouped at a time against their document's units
 WINDOW_BITS = 28  # a window id is (the document's ordinal in the call << WINDOW_BITS) | window code
 _RECALL_AT_THRESHOLD = 0.9
 _EMPTY = np.empty(0, dtype=np.uint32)
@@ -62,7 +67,7 @@ _EMPTY = np.empty(0, dtype=np.uint32)
 # Partitioned records, two uint64 columns each: an entry (an indexed unit's band key, its item),
 # a query (a window's band key, the window id), a candidate pair (window id, item).
 PARTS = 256  # partitions of the band keys on disk: each is grouped on its own
-QUERY_ROWS = 1 << 18  # queries of a partition grouped at a time (a worker holds about 80 bytes each)
+QUERY_ROWS = 1 << 16  # queries of a partition grouped at a time (each can propose BUCKET_CAP pairs)
 
 
 @dataclass
@@ -215,27 +220,37 @@ class PassageFingerprinter:
 
 
 def _same_document(codes: np.ndarray, keys: np.ndarray, single: np.ndarray, width: int) -> dict[int, list[int]]:
-    """Per window, the indexable units before its first unit that share one of its band keys."""
+    """Per window, the indexable units before its first unit that share one of its band keys
+    (of a key, the first SAME_DOC_CAP units; windows SAME_DOC_WINDOWS at a time: a page repeating
+    one sentence thousands of times stays linear in time and bounded in memory)."""
     units = codes[single] // width
     bands = keys.shape[1]
+    entry_keys, entry_units = sort_entries(keys[single].ravel(), np.repeat(units, bands))
     first = codes // width - codes % width  # the window's first unit
-    ids, found = bucket_candidates(keys[single].ravel(), np.repeat(units, bands), keys.ravel(),
-                                   np.repeat(codes, bands), np.repeat(first, bands), cap=None)
     same: dict[int, list[int]] = {}
-    for code, unit in zip(ids.tolist(), found.tolist()):
-        same.setdefault(code, []).append(unit)
+    for lo in range(0, len(codes), SAME_DOC_WINDOWS):
+        hi = lo + SAME_DOC_WINDOWS
+        ids, found = sorted_bucket_candidates(entry_keys, entry_units, keys[lo:hi].ravel(),
+                                              np.repeat(codes[lo:hi], bands), np.repeat(first[lo:hi], bands),
+                                              cap=SAME_DOC_CAP)
+        for code, unit in zip(ids.tolist(), found.tolist()):
+            same.setdefault(code, []).append(unit)
     return same
 
 
-def aligned_runs(window: np.ndarray, shingles: np.ndarray, hashes: np.ndarray, source_shingles: np.ndarray,
-                 min_words: int) -> list[tuple[int, int]]:
-    """(position in the window, length) of the runs of words copied from the source, or []
-    when the shingle sets overlap too little or the runs add up to fewer than `min_words`."""
+def shared_shingles(shingles: np.ndarray, source_shingles: np.ndarray) -> int:
+    """How many shingles a window shares with a source, when that is enough to be worth aligning
+    (40% of the smaller set), else 0."""
     inter = len(np.intersect1d(shingles, source_shingles, assume_unique=True))
-    if inter < 0.4 * min(len(shingles), len(source_shingles)):
-        return []
-    matcher = SequenceMatcher(None, window.tolist(), hashes.tolist(), autojunk=False)
-    runs = [(m.a, m.size) for m in matcher.get_matching_blocks() if m.size >= MIN_ALIGNED_RUN]
+    return inter if inter and inter >= 0.4 * min(len(shingles), len(source_shingles)) else 0
+
+
+def aligned_runs(window: np.ndarray, hashes: np.ndarray, min_words: int) -> list[tuple[int, int]]:
+    """(position in the window, length) of the runs of words copied from the source (an
+    alignment of the two word sequences: rapidfuzz's Indel, in C++, linear memory per pair),
+    or [] when the runs of MIN_ALIGNED_RUN words or more add up to fewer than `min_words`."""
+    blocks = Indel.opcodes(window.tolist(), hashes.tolist()).as_matching_blocks()
+    runs = [(m.a, m.size) for m in blocks if m.size >= MIN_ALIGNED_RUN]
     return runs if sum(size for _, size in runs) >= min_words else []
 
 
@@ -248,12 +263,16 @@ def align_windows(units: bytes, windows: list[tuple[int, list[int]]], payloads: 
 
     `units` are the document's units (`pack_units`); `windows` lists, by window code, the
     sources: an earlier unit (item >= 0, its stored record in `payloads`) or unit j of this
-    document (-2 - j). Returns the alignments that count, in window order, then source order."""
+    document (-2 - j). A window is aligned with at most MAX_SOURCES of its candidates, those
+    sharing the most shingles with it, and a pair of word sequences seen before in the document
+    is not aligned again (a page repeating one sentence a thousand times costs one alignment).
+    Returns the alignments that count, in window order, then source order."""
     width = cfg.max_window
     spans, hashes, shingles = unit_arrays(units)
     h = np.concatenate([[0], np.cumsum(spans[:, 3])])
     s = np.concatenate([[0], np.cumsum(spans[:, 4])])
     sources_words = {item: _unpack(data)[1] for item, data in payloads.items()}
+    seen: dict[tuple[bytes, bytes], list[tuple[int, int]]] = {}
     out: list[Alignment] = []
     for code, sources in windows:
         k, w = code // width, code % width + 1
@@ -261,15 +280,23 @@ def align_windows(units: bytes, windows: list[tuple[int, list[int]]], payloads: 
         window = hashes[h[lo]:h[k + 1]]
         own = shingles[s[lo]:s[k + 1]]
         window_shingles = own if w == 1 else np.unique(own)
-        for source in sources:
+        scored = []
+        for rank, source in enumerate(sources):
             if source >= 0:
                 source_hashes, source_shingles = sources_words[source]
             else:
                 j = -2 - source
                 source_hashes, source_shingles = hashes[h[j]:h[j + 1]], shingles[s[j]:s[j + 1]]
-            runs = aligned_runs(window, window_shingles, source_hashes, source_shingles, cfg.min_words)
-            if runs:
-                out.append((code, source, runs))
+            if shared := shared_shingles(window_shingles, source_shingles):
+                scored.append((-shared, rank, source, source_hashes))
+        best = sorted(sorted(scored)[:MAX_SOURCES], key=lambda t: t[1])  # back in source order
+        window_key = window.tobytes()
+        for _, _, source, source_hashes in best:
+            key = (window_key, source_hashes.tobytes())
+            if key not in seen:
+                seen[key] = aligned_runs(window, source_hashes, cfg.min_words)
+            if seen[key]:
+                out.append((code, source, seen[key]))
     return out
 
 
@@ -505,7 +532,11 @@ def passage_removals(doc_id: str, text: str, blocks: list[Block], units: list[Un
         words = sum(len(units[k].hashes) for k in ks)
         dup_words = sum(len(units[k].hashes) for k, d in zip(ks, dup) if d)
         block = blocks[b]
-        if words and dup_words / words >= cfg.paragraph_share:
+        # A paragraph goes whole when it is mostly a copy, but never with the originals it holds
+        # (a paragraph repeating its own first sentence keeps that sentence).
+        inside = any(v is not None and v.source.doc_id == doc_id and block.start <= v.source.start < block.end
+                     for v in (verdicts[k] for k in ks))
+        if words and dup_words / words >= cfg.paragraph_share and not inside:
             sources = [verdicts[k] for k in ks if verdicts[k] is not None]
             removals.append(Removal(doc_id, block.start, block.end, text[block.start:block.end], STAGE,
                                     "duplicate:paragraph", _merge_sources(sources), dup_words / words))

@@ -27,6 +27,8 @@ _CONTINUING_PUNCT = frozenset(",.;:!?)]}’”'\"%…-–—")
 _KIND_OF_MARKER = {"heading": "h", "bullet": "li", "number": "li", "table": "tr", "quote": "q", "rule": "hr",
                    "fence": "code", "": "p"}
 WRAP_SLACK = 3
+FRONT_MATTER_LINES = 200
+_YAML_LINE = re.compile(r"\s*(?:[\w-]+\s*:|-\s)")
 _CLOSED_KINDS = frozenset({"h", "hr", "img", "form", "meta"})  # one line each
 _HEADER_LINKS = re.compile(r"#[a-z]+(?:\s|$)")
 
@@ -66,11 +68,35 @@ def _one_a_line(lines: list[Line], hints: list[str]) -> list[_Open]:
 
 
 def _fences(text: str, lines: list[Line], layout: Layout) -> dict[int, int]:
-    """Opening fence line -> its closing line (an unclosed fence is not a fence)."""
+    """Opening fence line -> its closing line: a bare fence of the same kind (``` or ~~~); an
+    unclosed fence is not a fence."""
     if not layout.markdown:
         return {}
-    marks = [i for i, ln in enumerate(lines) if ln.marker == "fence"]
-    return dict(zip(marks[0::2], marks[1::2]))
+    pairs: dict[int, int] = {}
+    opened: tuple[int, str] | None = None
+    for i, ln in enumerate(lines):
+        if ln.marker != "fence":
+            continue
+        fence = text[ln.content_start:ln.content_start + 3]
+        if opened is None:
+            opened = (i, fence)
+        elif fence == opened[1] and not text[ln.content_start:ln.content_end].strip("`~ "):
+            pairs[opened[0]] = i
+            opened = None
+    return pairs
+
+
+def _front_matter(text: str, lines: list[Line]) -> int | None:
+    """The closing line of a YAML front matter block at the top of the text ("---", lines of
+    "key: value", "---" or "..."), or None."""
+    if not lines or text[lines[0].content_start:lines[0].content_end] != "---" or lines[0].indent:
+        return None
+    for i, ln in enumerate(lines[1:FRONT_MATTER_LINES], start=1):
+        if text[ln.content_start:ln.content_end] in ("---", "...") and not ln.indent:
+            inner = [x for x in lines[1:i] if not x.blank]
+            keyed = sum(bool(_YAML_LINE.match(text, x.start, x.content_end)) for x in inner)
+            return i if inner and keyed >= 0.5 * len(inner) else None
+    return None
 
 
 def _group(text: str, lines: list[Line], layout: Layout) -> list[_Open]:
@@ -79,6 +105,10 @@ def _group(text: str, lines: list[Line], layout: Layout) -> list[_Open]:
     cur: _Open | None = None
     prev: Line | None = None
     i, n = 0, len(lines)
+    if (end := _front_matter(text, lines)) is not None:  # metadata, not text: one block of its own
+        cur = _Open(0, end, "meta", 0, closed=True)
+        groups.append(cur)
+        prev, i = lines[end], end + 1
     while i < n:
         ln = lines[i]
         if ln.blank:
@@ -140,7 +170,7 @@ def _runs_on(text: str, cur: _Open, a: Line, b: Line, kind: str, layout: Layout)
         # In wrapped text a full line can push a "-" or "*" that was a dash into a new line.
         return kind == "li" and bool(layout.width) and cur.kind == "p" and b.indent == cur.text_col and \
             b.marker == "bullet" and _full(text, a, b, layout.width)
-    if cur.kind in ("p", "li", "q") and _inline_cut(text, a, b, layout.dom):
+    if cur.kind in ("p", "li", "q") and _inline_cut(text, a, b, layout):
         return True
     if layout.markdown:
         hard_break = text[a.content_end:a.next_start].startswith("  ") or text[a.content_end - 1] == "\\"
@@ -152,17 +182,18 @@ def _runs_on(text: str, cur: _Open, a: Line, b: Line, kind: str, layout: Layout)
     return False
 
 
-def _inline_cut(text: str, a: Line, b: Line, dom: bool) -> bool:
+def _inline_cut(text: str, a: Line, b: Line, layout: Layout) -> bool:
     """Line b goes on with a's sentence where an inline element was cut onto a line of its own
-    (as DOM text and some converters leave it): a ends in white space, or b starts with one
-    space and runs on in lower case or with punctuation (in DOM text, such a start suffices)."""
+    (as DOM text and some converters leave it): b runs on in lower case or with punctuation,
+    after a line ending in white space or with one space of its own; in DOM text, either sign
+    suffices."""
     first = text[b.content_start]
     runs_on = first.islower() or first in _CONTINUING_PUNCT
-    if a.trailing_space and b.indent <= 1:
+    if b.indent > 1:
+        return False
+    if a.trailing_space and layout.cut_spaces and (layout.dom or runs_on):
         return True
-    if b.indent == 1 and runs_on:
-        return True
-    return dom and b.indent <= 1 and runs_on
+    return runs_on and (b.indent == 1 or layout.dom)
 
 
 def _full(text: str, a: Line, b: Line, width: int) -> bool:

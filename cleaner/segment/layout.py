@@ -41,6 +41,7 @@ class Layout:
     markdown: bool = False
     browser: bool = False
     dom: bool = False
+    cut_spaces: bool = True  # a line's trailing white space can mark an inline cut
 
 
 LINES = Layout("lines")
@@ -66,13 +67,15 @@ def detect_layout(text: str, lines: list[Line]) -> Layout:
             continue
         blank_runs += run >= 3
         run = 0
+    # White space at the end of a line marks an inline cut, unless (nearly) every line has it.
+    cut_spaces = sum(ln.trailing_space for ln in nonblank) <= 0.9 * len(nonblank)
     cuts = sum(1 for a, b in zip(lines, lines[1:]) if not a.blank and not b.blank and
-               (a.trailing_space or (b.indent == 1 and b.content_start == b.start + 1)))
+               ((cut_spaces and a.trailing_space) or (b.indent == 1 and b.content_start == b.start + 1)))
     dom = blank_runs >= max(3, len(nonblank) // 20) or cuts >= max(5, 0.3 * len(nonblank))
     width = wrap_width(text, lines)
     name = ("markdown" if markdown else "text-browser" if browser else "dom" if dom
             else "wrapped" if width else "lines")
-    return Layout(name, width, markdown, browser, dom)
+    return Layout(name, width, markdown, browser, dom, cut_spaces)
 
 
 def wrap_width(text: str, lines: list[Line]) -> int | None:
@@ -87,6 +90,7 @@ def wrap_width(text: str, lines: list[Line]) -> int | None:
     if len(widths) < 4:
         return None
     votes = [0] * (MAX_WIDTH + 2)
+    voters: list[int] = []
     for a, b in zip(lines, lines[1:]):
         if a.blank or b.blank or a.width < MIN_WIDTH - WALL or a.width > MAX_WIDTH:
             continue
@@ -95,6 +99,7 @@ def wrap_width(text: str, lines: list[Line]) -> int | None:
         lo, hi = a.width, min(a.width + first_word_width(text, b), a.width + WALL, MAX_WIDTH)
         votes[lo] += 1
         votes[hi + 1] -= 1
+        voters.append(a.width)
     for w in range(1, len(votes)):
         votes[w] += votes[w - 1]
     counts = [0] * (MAX_WIDTH + 2)
@@ -112,4 +117,6 @@ def wrap_width(text: str, lines: list[Line]) -> int | None:
     near = below[width + 1] - below[width - WALL]
     if votes[width] < MIN_WRAPPED_PAIRS or over(width) > 0.1 * n or near < 0.1 * n:
         return None
-    return width
+    # A wrapper leaves lines of many widths under the wall; a list of items of one length does not.
+    spread = len({w for w in voters if width - WALL <= w <= width})
+    return width if spread >= min(3, votes[width]) else None

@@ -1,0 +1,57 @@
+"""Worst cases stay linear: a page repeating one sentence, keyword stuffing, a document of a
+million tiny lines. Behaviour is checked here; time and memory are measured by
+bench/worst_cases.py (no timed asserts in tests)."""
+from __future__ import annotations
+
+import cleaner
+from cleaner.config import Config
+from cleaner.dedup import passages
+from cleaner.dedup.passages import SAME_DOC_CAP, PassageFingerprinter, pack_units, passage_units
+
+SENTENCE = "The council met on Tuesday to discuss the budget for road repairs and the new ferry terminal."
+
+
+def _units_and_keys(text: str):
+    from cleaner.segment import split_blocks
+
+    cfg = Config().dedup.passages
+    units = passage_units(text, split_blocks(text), frozenset(), cfg.min_words)
+    return units, PassageFingerprinter(cfg).keys([units], ["d"])[0]
+
+
+def test_a_page_repeating_one_sentence_keeps_the_first_and_bounds_the_candidates():
+    text = " ".join([SENTENCE] * 2000) + "\n"
+    units, keys = _units_and_keys(text)
+    assert max(len(v) for v in keys.same_doc.values()) <= SAME_DOC_CAP * keys.unit_keys.shape[1]
+    r = cleaner.clean_text(text, Config())
+    assert r.text.startswith(SENTENCE) and r.text.count("ferry terminal") < 10
+    assert cleaner.restore_text(r.text, r.removals) == text
+
+
+def test_each_distinct_pair_of_word_sequences_is_aligned_once(monkeypatch):
+    text = "\n\n".join([SENTENCE] * 300) + "\n"
+    units, keys = _units_and_keys(text)
+    calls = []
+    real = passages.aligned_runs
+    monkeypatch.setattr(passages, "aligned_runs", lambda *a: calls.append(1) or real(*a))
+    windows = [(code, [-2 - j for j in same]) for code, same in sorted(keys.same_doc.items())]
+    found = passages.align_windows(pack_units(units), windows, {}, Config().dedup.passages)
+    assert found and len(calls) <= 3 * 3  # a window of 1, 2 or 3 sentences against a sentence: few distinct pairs
+
+
+def test_keyword_stuffing_is_cleaned_without_blowing_up():
+    text = ("casino " * 200_000).strip() + "\n"
+    r = cleaner.clean_text(text, Config())
+    assert cleaner.restore_text(r.text, r.removals) == text
+    assert len(r.text) < len(text) / 10  # the repeats go as duplicates of the first passage
+
+
+def test_a_document_past_max_lines_is_kept_as_it_is_and_noted(tmp_path):
+    src = tmp_path / "lines.txt"
+    text = "a\n" * 2000
+    src.write_text(text)
+    summary = cleaner.run([str(src)], str(tmp_path / "out"), Config().with_overrides({"input.max_lines": 1000}))
+    assert summary["notes"]["blocks:not-cleaned"] == 1
+    assert cleaner.restore(str(tmp_path / "out"), "lines.txt") == text
+    (doc,) = [d for d in map(__import__("json").loads, (tmp_path / "out" / "documents.jsonl").read_text().splitlines())]
+    assert doc["text"] == text and doc["meta"]["blocks"].startswith("not cleaned: 2000 lines")
