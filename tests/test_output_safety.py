@@ -228,11 +228,12 @@ def test_no_process_of_a_run_outlives_a_sigkill_of_the_main_process(tmp_path):
     assert _session_processes(proc.pid) == []
 
 
-def test_sigterm_stops_cleans_up_and_says_how_to_continue(tmp_path):
+@pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)], ids=["SIGTERM", "SIGINT"])
+def test_a_stopped_run_cleans_up_and_says_how_to_continue(tmp_path, sig, code):
     proc = _start_and_wait_for_workers(tmp_path)
-    proc.terminate()
+    proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 143 and "--resume" in err.decode()
+    assert proc.returncode == code and "--resume" in err.decode()
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline and _session_processes(proc.pid):
         time.sleep(0.1)
