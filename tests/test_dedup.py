@@ -210,3 +210,33 @@ def test_grouping_on_disk_finds_what_an_index_in_memory_finds():
         per_window[(ordinal, code)] = per_window.get((ordinal, code), 0) + 1
     assert max(per_window.values()) >= BUCKET_CAP  # the cap was reached
     index.close()
+
+
+BOX = ["DL Marcus Hale 57 77% 3 tackles (3 combined). 1 sack, 1 TFL",
+       "DL Devon Price 61 80% 2 tackles (2 combined). 0 sack, 2 TFL",
+       "DL Tariq Bell 57 77% 3 tackles (3 combined). 1 sack, 1 TFL"]
+YIELDS = ["The 10-year note rose 7/32 to yield 1.786% in late trading after the auction closed.",
+          "The 30-year note rose 9/32 to yield 2.214% in late trading after the auction closed."]
+
+
+def test_figures_must_match_passages_that_differ_only_in_numbers_stay():
+    text = "\n\n".join(YIELDS + [BOX[0], BOX[1]]) + "\n"
+    (r,) = run_docs([text])
+    assert r.text == text and r.removals == []
+
+
+def test_figures_must_match_documents_that_differ_only_in_numbers_stay():
+    a = "\n\n".join(YIELDS) + "\n"
+    b = a.replace("7/32", "5/32").replace("1.786", "1.802").replace("9/32", "3/32")
+    first, second = run_docs([a, b])
+    assert not first.dropped and not second.dropped and second.text == b
+
+
+def test_exact_repeats_with_the_same_figures_are_still_duplicates():
+    para = "The 10-year note rose 7/32 to yield 1.786% in late trading, the highest close since the summer began."
+    first, second = run_docs([para + "\n\nA first report ends here with more words about the market.\n",
+                              "Another wire report opens differently today.\n\n" + para + "\n"])
+    assert [x.reason for x in second.removals] == ["duplicate:paragraph"]
+    assert second.removals[0].duplicate_of.doc_id == "d0"
+    copy, again = run_docs(["\n\n".join(YIELDS) + "\n"] * 2)
+    assert again.dropped and again.removals[0].reason == "duplicate:exact-document"

@@ -67,7 +67,8 @@ def test_record_file_gives_back_each_record_by_number():
 
 
 def test_compact_pickle_round_trips_arrays():
-    fp = DocFingerprint(12345, np.arange(7, dtype=np.uint64), np.arange(6, dtype=np.uint64).reshape(2, 3))
+    fp = DocFingerprint(12345, np.arange(7, dtype=np.uint64), np.arange(6, dtype=np.uint64).reshape(2, 3),
+                        np.arange(3, dtype=np.uint32))
     back = pickle.loads(pickle.dumps(fp))
     assert back.exact == 12345 and np.array_equal(back.shingles, fp.shingles) and back.keys.shape == (2, 3)
     assert back.keys.dtype == np.uint64 and np.array_equal(back.keys, fp.keys)

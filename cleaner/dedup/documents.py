@@ -31,9 +31,10 @@ class DocFingerprint(CompactPickle):
     """What the corpus-wide stage needs of a document (the MinHash signature itself is only
     needed for its band keys, so it stays in the worker)."""
 
-    exact: int  # 64-bit digest of the normalised word sequence
-    shingles: np.ndarray  # sorted unique 48-bit shingle hashes
+    exact: int  # 64-bit digest of the normalised word sequence, figures as written
+    shingles: np.ndarray  # sorted unique 48-bit shingle hashes (digits folded)
     keys: np.ndarray  # uint64[bands]: LSH band keys of the MinHash signature
+    numbers: np.ndarray  # sorted unique uint32 hashes of the words with digits, as written
 
 
 @dataclass(frozen=True)
@@ -68,13 +69,16 @@ class DocumentIndex:
     def fingerprints(self, texts: list[str], digits: bool = True) -> list[DocFingerprint]:
         """Fingerprints of a batch of documents, with a fixed number of numpy calls per batch."""
         hashes = batch_word_hashes(texts, digits)
+        written = batch_word_hashes(texts, False) if digits else hashes
+        figures = [np.where(w != h, w | np.uint32(1), np.uint32(0)) for h, w in zip(hashes, written)]
         if self.cfg.shingle == "word":
             shingles = batch_word_shingles(hashes, self.cfg.ngram)
         else:
             shingles = [char_shingles(t, self.cfg.ngram, digits) for t in texts]
         signatures = self.hasher.signatures([to32(s) for s in shingles])
         keys = band_keys(signatures, self.bands, self.rows)
-        return [DocFingerprint(_digest(h), s, k) for h, s, k in zip(hashes, shingles, keys)]
+        return [DocFingerprint(_digest(np.concatenate([h, f])), s, k, np.unique(f[f != 0]))
+                for h, f, s, k in zip(hashes, figures, shingles, keys)]
 
     def check_and_add(self, doc_id: str, length: int, fp: DocFingerprint) -> DocMatch | None:
         """The earlier document this one duplicates (None if new). Either way it is indexed,
@@ -126,9 +130,11 @@ class DocumentIndex:
                 else:
                     best = None
                     for cand in sorted(earlier[j] | inside[j]):
-                        other = self.shingles(cand) if cand < base else docs[cand - base][2].shingles
+                        other, figures = self.stored(cand) if cand < base else (docs[cand - base][2].shingles,
+                                                                                docs[cand - base][2].numbers)
                         sim = jaccard(fp.shingles, other)
-                        if sim >= self.cfg.threshold and (best is None or sim > best[0]):
+                        if sim >= self.cfg.threshold and figures_agree(fp.numbers, figures) \
+                                and (best is None or sim > best[0]):
                             best = (sim, cand)
                     if best is not None:
                         match = self._describe_any(best[1], docs, base, False, best[0])
@@ -157,7 +163,7 @@ class DocumentIndex:
             columns = {"doc_id": [d for d, _, _ in docs], "length": [n for _, n, _ in docs],
                        "parent": self._parent[base:].tolist(), "exact": [_signed(fp.exact) for _, _, fp in docs],
                        "keys": [fp.keys.tobytes() for _, _, fp in docs]}
-        record = self.store.put_many([_pack(d, fp.shingles) for d, _, fp in docs], **columns)
+        record = self.store.put_many([_pack(d, fp.shingles, fp.numbers) for d, _, fp in docs], **columns)
         assert record == base, "the document store is out of step with the index"
 
     def _remember(self, length: int, parent: int) -> int:
@@ -185,13 +191,19 @@ class DocumentIndex:
             return self._describe(same[0], True, 1.0)
         best: tuple[float, int] | None = None
         for cand in self._lsh.query(fp.keys):
-            sim = jaccard(fp.shingles, self.shingles(cand))
-            if sim >= self.cfg.threshold and (best is None or sim > best[0]):
+            shingles, figures = self.stored(cand)
+            sim = jaccard(fp.shingles, shingles)
+            if sim >= self.cfg.threshold and figures_agree(fp.numbers, figures) and (best is None or sim > best[0]):
                 best = (sim, cand)
         return None if best is None else self._describe(best[1], False, best[0])
 
     def shingles(self, item: int) -> np.ndarray:
         return _unpack(self.store.get(item))[1]
+
+    def stored(self, item: int) -> tuple[np.ndarray, np.ndarray]:
+        """An indexed document's shingles and figures."""
+        _, shingles, figures = _unpack(self.store.get(item))
+        return shingles, figures
 
     def doc_id(self, item: int) -> str:
         return _unpack(self.store.get(item))[0]
@@ -225,16 +237,29 @@ def _signed(k: int) -> int:
 _ID_LENGTH = struct.Struct("<q")
 
 
-def _pack(doc_id: str, shingles: np.ndarray) -> bytes:
-    """A stored document: its id (padded to 8 bytes) and its shingle set."""
-    ident = doc_id.encode("utf-8")
-    return _ID_LENGTH.pack(len(ident)) + ident + b"\0" * (-len(ident) % 8) + shingles.astype(np.uint64).tobytes()
+def figures_agree(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether the figures of two near-identical documents allow one to be a copy of the other:
+    one's figures are all among the other's (a trimmed or extended copy), never a figure changed
+    (box scores, market reports, results and forecasts differ only in their numbers)."""
+    if not len(a) or not len(b):
+        return True
+    return len(np.intersect1d(a, b, assume_unique=True)) == min(len(a), len(b))
 
 
-def _unpack(data: bytes) -> tuple[str, np.ndarray]:
+def _pack(doc_id: str, shingles: np.ndarray, figures: np.ndarray) -> bytes:
+    """A stored document: its id (padded to 8 bytes), its shingle set, its figures."""
+    ident = doc_id.encode("utf-8", "surrogatepass")
+    return (_ID_LENGTH.pack(len(ident)) + ident + b"\0" * (-len(ident) % 8) + _ID_LENGTH.pack(len(shingles))
+            + shingles.astype(np.uint64).tobytes() + figures.astype(np.uint32).tobytes())
+
+
+def _unpack(data: bytes) -> tuple[str, np.ndarray, np.ndarray]:
     (n,) = _ID_LENGTH.unpack_from(data)
     start = _ID_LENGTH.size + n + (-n % 8)
-    return data[_ID_LENGTH.size:_ID_LENGTH.size + n].decode("utf-8"), np.frombuffer(data, dtype=np.uint64, offset=start)
+    (count,) = _ID_LENGTH.unpack_from(data, start)
+    shingles = np.frombuffer(data, dtype=np.uint64, offset=start + 8, count=count)
+    figures = np.frombuffer(data, dtype=np.uint32, offset=start + 8 + 8 * count)
+    return data[_ID_LENGTH.size:_ID_LENGTH.size + n].decode("utf-8", "surrogatepass"), shingles, figures
 
 
 def _digest(hashes: np.ndarray) -> int:

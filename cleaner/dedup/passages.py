@@ -75,8 +75,9 @@ class Unit:
     block: int  # index into the document's blocks
     start: int
     end: int
-    hashes: np.ndarray  # uint32 per word, all words (for alignment)
+    hashes: np.ndarray  # uint32 per word, all words, digits folded (for candidates and alignment)
     shingles: np.ndarray  # sorted unique uint32: content words and word pairs (for LSH)
+    numbers: np.ndarray  # uint32 per word: the word's own hash if it has digits, else 0 (numbers must match)
 
 
 def passage_units(text: str, blocks: list[Block], stopwords: frozenset[str], min_words: int,
@@ -99,15 +100,30 @@ def passage_units(text: str, blocks: list[Block], stopwords: frozenset[str], min
         groups += [(b.index, g) for g in _join_short(pieces, min_words)]
     all_words = [w for _, g in groups for _, _, ws in g for w in ws]
     all_hashes = hash_words(all_words)
+    all_numbers = number_hashes(text, groups, all_words) if digits else np.zeros(len(all_words), np.uint32)
     units, pos = [], 0
     for block, g in groups:
         n = sum(len(ws) for _, _, ws in g)
         hashes = all_hashes[pos:pos + n]
         content = hashes[np.array([w not in stopwords for w in all_words[pos:pos + n]], dtype=bool)] if n else _EMPTY
         pairs = to32(ngram_hashes(hashes, 2)) if n >= 2 else _EMPTY
-        units.append(Unit(block, g[0][0], g[-1][1], hashes, np.union1d(content, pairs)))
+        units.append(Unit(block, g[0][0], g[-1][1], hashes, np.union1d(content, pairs), all_numbers[pos:pos + n]))
         pos += n
     return units
+
+
+def number_hashes(text: str, groups: list, folded: list[str]) -> np.ndarray:
+    """Per word of the units, the hash of the word as written when it holds digits (which the
+    folded words map to 0), else 0: two passages whose aligned words differ in their figures are
+    not copies of each other."""
+    raw = [w for _, g in groups for s, e, _ in g for w in words(text[s:e], digits=False)]
+    out = np.zeros(len(folded), dtype=np.uint32)
+    if len(raw) != len(folded):  # (cannot happen: folding keeps the words apart)
+        return out
+    at = [i for i, w in enumerate(raw) if w != folded[i]]
+    if at:
+        out[at] = hash_words([raw[i] for i in at]) | np.uint32(1)
+    return out
 
 
 def pack_units(units: list[Unit]) -> bytes:
@@ -116,26 +132,27 @@ def pack_units(units: list[Unit]) -> bytes:
     if not units:
         return b""
     spans = np.array([(u.block, u.start, u.end, len(u.hashes), len(u.shingles)) for u in units], dtype=np.int64)
-    return b"".join([np.int64(len(units)).tobytes(), spans.tobytes()]
-                    + [u.hashes.tobytes() for u in units] + [u.shingles.tobytes() for u in units])
+    return b"".join([np.int64(len(units)).tobytes(), spans.tobytes()] + [u.hashes.tobytes() for u in units]
+                    + [u.numbers.tobytes() for u in units] + [u.shingles.tobytes() for u in units])
 
 
-def unit_arrays(packed: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(spans: block, start, end, words, shingles per unit; all word hashes; all shingles)."""
+def unit_arrays(packed: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(spans: block, start, end, words, shingles per unit; all word hashes; all shingles; all
+    number hashes)."""
     n = int(np.frombuffer(packed, dtype=np.int64, count=1)[0]) if packed else 0
     if not n:
-        return np.empty((0, 5), dtype=np.int64), _EMPTY, _EMPTY
+        return np.empty((0, 5), dtype=np.int64), _EMPTY, _EMPTY, _EMPTY
     spans = np.frombuffer(packed, dtype=np.int64, count=5 * n, offset=8).reshape(n, 5)
     words = int(spans[:, 3].sum())
     values = np.frombuffer(packed, dtype=np.uint32, offset=8 + spans.nbytes)
-    return spans, values[:words], values[words:]
+    return spans, values[:words], values[2 * words:], values[words:2 * words]
 
 
 def unpack_units(packed: bytes) -> list[Unit]:
-    spans, hashes, shingles = unit_arrays(packed)
+    spans, hashes, shingles, numbers = unit_arrays(packed)
     h = np.concatenate([[0], np.cumsum(spans[:, 3])])
     s = np.concatenate([[0], np.cumsum(spans[:, 4])])
-    return [Unit(block, start, end, hashes[h[k]:h[k + 1]], shingles[s[k]:s[k + 1]])
+    return [Unit(block, start, end, hashes[h[k]:h[k + 1]], shingles[s[k]:s[k + 1]], numbers[h[k]:h[k + 1]])
             for k, (block, start, end) in enumerate(spans[:, :3].tolist())]
 
 
@@ -245,13 +262,31 @@ def shared_shingles(shingles: np.ndarray, source_shingles: np.ndarray) -> int:
     return inter if inter and inter >= 0.4 * min(len(shingles), len(source_shingles)) else 0
 
 
-def aligned_runs(window: np.ndarray, hashes: np.ndarray, min_words: int) -> list[tuple[int, int]]:
+def aligned_runs(window: np.ndarray, hashes: np.ndarray, min_words: int, window_numbers: np.ndarray,
+                 numbers: np.ndarray) -> list[tuple[int, int]]:
     """(position in the window, length) of the runs of words copied from the source (an
     alignment of the two word sequences: rapidfuzz's Indel, in C++, linear memory per pair),
-    or [] when the runs of MIN_ALIGNED_RUN words or more add up to fewer than `min_words`."""
-    blocks = Indel.opcodes(window.tolist(), hashes.tolist()).as_matching_blocks()
-    runs = [(m.a, m.size) for m in blocks if m.size >= MIN_ALIGNED_RUN]
-    return runs if sum(size for _, size in runs) >= min_words else []
+    or [] when the runs of MIN_ALIGNED_RUN words or more add up to fewer than `min_words`, or
+    when a figure in the stretch the runs cover is not matched by the same figure (digits are
+    folded to find candidates, so "57" and "77" align; but a box score or a bond yield with
+    other numbers is not a copy: the numbers are the facts)."""
+    blocks = [m for m in Indel.opcodes(window.tolist(), hashes.tolist()).as_matching_blocks()
+              if m.size >= MIN_ALIGNED_RUN]
+    if sum(m.size for m in blocks) < min_words:
+        return []
+    if window_numbers.any() or numbers.any():  # every figure in the copied stretch is matched by itself
+        mine = np.zeros(len(window), dtype=bool)
+        theirs = np.zeros(len(hashes), dtype=bool)
+        for m in blocks:
+            if not np.array_equal(window_numbers[m.a:m.a + m.size], numbers[m.b:m.b + m.size]):
+                return []
+            mine[m.a:m.a + m.size] = True
+            theirs[m.b:m.b + m.size] = True
+        a0, a1 = blocks[0].a, blocks[-1].a + blocks[-1].size
+        b0, b1 = blocks[0].b, blocks[-1].b + blocks[-1].size
+        if (window_numbers[a0:a1][~mine[a0:a1]].any() or numbers[b0:b1][~theirs[b0:b1]].any()):
+            return []
+    return [(m.a, m.size) for m in blocks]
 
 
 Alignment = tuple[int, int, list[tuple[int, int]]]  # window code, source, runs
@@ -268,33 +303,34 @@ def align_windows(units: bytes, windows: list[tuple[int, list[int]]], payloads: 
     is not aligned again (a page repeating one sentence a thousand times costs one alignment).
     Returns the alignments that count, in window order, then source order."""
     width = cfg.max_window
-    spans, hashes, shingles = unit_arrays(units)
+    spans, hashes, shingles, numbers = unit_arrays(units)
     h = np.concatenate([[0], np.cumsum(spans[:, 3])])
     s = np.concatenate([[0], np.cumsum(spans[:, 4])])
     sources_words = {item: _unpack(data)[1] for item, data in payloads.items()}
-    seen: dict[tuple[bytes, bytes], list[tuple[int, int]]] = {}
+    seen: dict[tuple[bytes, ...], list[tuple[int, int]]] = {}
     out: list[Alignment] = []
     for code, sources in windows:
         k, w = code // width, code % width + 1
         lo = k - w + 1
-        window = hashes[h[lo]:h[k + 1]]
+        window, window_numbers = hashes[h[lo]:h[k + 1]], numbers[h[lo]:h[k + 1]]
         own = shingles[s[lo]:s[k + 1]]
         window_shingles = own if w == 1 else np.unique(own)
         scored = []
         for rank, source in enumerate(sources):
             if source >= 0:
-                source_hashes, source_shingles = sources_words[source]
+                source_hashes, source_shingles, source_numbers = sources_words[source]
             else:
                 j = -2 - source
                 source_hashes, source_shingles = hashes[h[j]:h[j + 1]], shingles[s[j]:s[j + 1]]
+                source_numbers = numbers[h[j]:h[j + 1]]
             if shared := shared_shingles(window_shingles, source_shingles):
-                scored.append((-shared, rank, source, source_hashes))
-        best = sorted(sorted(scored)[:MAX_SOURCES], key=lambda t: t[1])  # back in source order
-        window_key = window.tobytes()
-        for _, _, source, source_hashes in best:
-            key = (window_key, source_hashes.tobytes())
+                scored.append((-shared, rank, source, source_hashes, source_numbers))
+        best = sorted(sorted(scored, key=lambda t: t[:2])[:MAX_SOURCES], key=lambda t: t[1])  # in source order
+        window_key = window.tobytes() + window_numbers.tobytes()
+        for _, _, source, source_hashes, source_numbers in best:
+            key = (window_key, source_hashes.tobytes(), source_numbers.tobytes())
             if key not in seen:
-                seen[key] = aligned_runs(window, source_hashes, cfg.min_words)
+                seen[key] = aligned_runs(window, source_hashes, cfg.min_words, window_numbers, source_numbers)
             if seen[key]:
                 out.append((code, source, seen[key]))
     return out
@@ -496,16 +532,17 @@ def _pack(doc_id: str, units: list[Unit]) -> list[bytes]:
     """Stored units: span, document id (padded to 4 bytes), word hashes and shingles."""
     ident = doc_id.encode("utf-8")
     ident += b"\0" * (-len(ident) % 4)
-    return [_HEADER.pack(u.start, u.end, len(u.hashes), len(ident)) + ident + u.hashes.tobytes() + u.shingles.tobytes()
-            for u in units]
+    return [_HEADER.pack(u.start, u.end, len(u.hashes), len(ident)) + ident + u.hashes.tobytes() + u.numbers.tobytes()
+            + u.shingles.tobytes() for u in units]
 
 
-def _unpack(data: bytes) -> tuple[Span, tuple[np.ndarray, np.ndarray]]:
+def _unpack(data: bytes) -> tuple[Span, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """A stored unit: (span, (word hashes, shingles, number hashes))."""
     start, end, n, id_len = _HEADER.unpack_from(data)
     pos = _HEADER.size
     doc_id = data[pos:pos + id_len].rstrip(b"\0").decode("utf-8")
     values = np.frombuffer(data, dtype=np.uint32, offset=pos + id_len)
-    return Span(doc_id, start, end), (values[:n], values[n:])
+    return Span(doc_id, start, end), (values[:n], values[2 * n:], values[n:2 * n])
 
 
 def _columns(seq: int, doc_id: str, units: bytes, k: np.ndarray, pk: PassageKeys) -> dict:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: documents and passages store their figures
 APPLICATION_ID = 0x636C6E72  # "clnr": marks an SQLite file as a cleaner index (PRAGMA application_id)
 _SQLITE_HEADER = b"SQLite format 3\x00"
 
@@ -44,8 +44,11 @@ def check_index_file(path: str) -> bool:
                             f"give another --index file")
     application_id = int.from_bytes(head[68:72], "big")
     user_version = int.from_bytes(head[60:64], "big")
-    if application_id == 0 and _unmarked_cleaner_index(path):
-        return True  # made before indexes were marked; marked when next opened for writing
+    if application_id == 0 and (schema := _unmarked_schema(path)) is not None:
+        if schema != SCHEMA_VERSION:  # made before indexes were marked, by another version
+            raise IndexMismatch(f"index {path} was built by another version of cleaner (schema {schema}, this "
+                                f"one reads {SCHEMA_VERSION}): use a new index file")
+        return True  # marked when next opened for writing
     if application_id != APPLICATION_ID:
         raise IndexMismatch(f"{path} is another program's SQLite database, not a cleaner index: "
                             f"give another --index file")
@@ -55,16 +58,18 @@ def check_index_file(path: str) -> bool:
     return True
 
 
-def _unmarked_cleaner_index(path: str) -> bool:
+def _unmarked_schema(path: str) -> int | None:
+    """The schema of a cleaner index made before indexes were marked (None: not one)."""
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
             row = conn.execute("SELECT value FROM meta WHERE key = 'settings'").fetchone()
         finally:
             conn.close()
-        return row is not None and json.loads(row[0]).get("schema") == SCHEMA_VERSION
+        schema = json.loads(row[0]).get("schema") if row is not None else None
+        return schema if isinstance(schema, int) else None
     except (sqlite3.DatabaseError, ValueError, AttributeError):
-        return False
+        return None
 
 
 def damaged(path: str, e: sqlite3.DatabaseError) -> IndexMismatch:
