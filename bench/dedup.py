@@ -300,7 +300,10 @@ def run_cleaner(docs: list[tuple[str, str]], passages: bool, overrides: dict) ->
                         for x in r.removals if x.stage == "passage-dedup"]
     seconds = time.perf_counter() - t
     timings = cleaner.summary()["timings_seconds"]
-    index, pindex = cleaner.doc_index, cleaner._worker.passages
+    from cleaner.dedup.passage_keys import PassageFingerprinter
+
+    index = cleaner.documents.index if cleaner.documents else None
+    pindex = PassageFingerprinter(cfg.dedup.passages) if cleaner.passages else None
     return {"passage_bands": f"{pindex.bands} x {pindex.rows}" if pindex else "-", "dropped": dropped, "removed": removed, "sources": sources, "seconds": seconds, "timings": timings,
             "rss_before": before, "rss_peak": peak_rss_mb(),
             "bands_rows": f"{index.bands} x {index.rows}" if index else "-"}

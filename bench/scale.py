@@ -200,6 +200,7 @@ def run_cleaner(path: str, workers: int, work: str, full: bool) -> dict:
     full pipeline (boilerplate, documents, passages; site templates off: the pages have no site)."""
     from cleaner import Config
     from cleaner.pipeline import Cleaner
+    from cleaner.outfolder import OutputFolder
     from cleaner.writers import OutputWriter
 
     cfg = Config().with_overrides({"run.workers": workers, "dedup.passages.enabled": full,
@@ -208,7 +209,8 @@ def run_cleaner(path: str, workers: int, work: str, full: bool) -> dict:
     t = time.perf_counter()
     dropped, docs = [], 0
     with Cleaner(cfg) as cleaner:
-        writer = OutputWriter(os.path.join(work, "out"))
+        folder = OutputFolder(os.path.join(work, "out"), "scale", "jsonl", overwrite=True)
+        writer = OutputWriter(folder)
         for r in cleaner.clean([path]):
             writer.write(r)
             docs += 1
@@ -216,9 +218,10 @@ def run_cleaner(path: str, workers: int, work: str, full: bool) -> dict:
                 dropped.append(r.doc.id)
         summary = cleaner.summary()
         writer.close(summary)
-        doc_bytes = cleaner.doc_index.memory_bytes()
-        passage_bytes = cleaner.passage_index.memory_bytes() if cleaner.passage_index else 0
-        passages = len(cleaner.passage_index) if cleaner.passage_index else 0
+        folder.close()
+        doc_bytes = cleaner.documents.index.memory_bytes()
+        passage_bytes = cleaner.passages.index.memory_bytes() if cleaner.passages else 0
+        passages = len(cleaner.passages.index) if cleaner.passages else 0
     return {"seconds": time.perf_counter() - t, "docs": docs, "chars": summary["characters"]["in"],
             "dropped": dropped, "peak_mb": peak_mb(), "workers_peak_mb": children_peak_mb(),
             "timings": summary["timings_seconds"], "doc_index_bytes": doc_bytes, "passage_index_bytes": passage_bytes,

@@ -11,7 +11,7 @@ import click
 from . import __version__
 from .config import Config, ConfigError
 from .pipeline import run
-from .readers import ROUTINE_SKIPS, InputError
+from .readers import KINDS, ROUTINE_SKIPS, InputError
 from .dedup.store import IndexBusy, IndexDatabase, IndexMismatch
 from .report import Progress, explain_document, format_report
 from .outfolder import OutputFolderError
@@ -86,7 +86,7 @@ def main() -> None:
               help="jsonl: documents.jsonl; text: one cleaned .txt per document.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False),
               help="TOML file with settings (see README); flags override it.")
-@click.option("--kind", type=click.Choice(["auto", "text", "html", "jsonl", "warc"]),
+@click.option("--kind", type=click.Choice(KINDS),
               help="Read every input as this kind instead of detecting it.")
 @click.option("--text-field", help="JSONL field with plain text [text].")
 @click.option("--html-field", help="JSONL field with HTML [html].")
@@ -95,6 +95,9 @@ def main() -> None:
 @click.option("--passage-min-words", type=int, help="Shortest duplicate passage, in words [8].")
 @click.option("--passage-coverage", type=float,
               help="Share of a sentence that must be copied for it to be a duplicate [0.5].")
+@click.option("--keep", metavar="POLICY",
+              help="Which copy of a duplicate document survives: first (input order) [default], longest, "
+                   "newest, oldest, or field:NAME (lowest value of a JSONL field, e.g. field:rank).")
 @click.option("--no-dedup", is_flag=True, help="Keep duplicates (documents and passages).")
 @click.option("--no-passages", is_flag=True, help="Remove duplicate documents but not passages.")
 @click.option("--no-boilerplate", is_flag=True, help="Keep boilerplate.")
@@ -110,7 +113,7 @@ def main() -> None:
               help="Replace the earlier run in OUTPUT (only the files its manifest lists are removed).")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 def clean(inputs, output, fmt, config_file, kind, text_field, html_field, id_field, doc_threshold,
-          passage_min_words, passage_coverage, no_dedup, no_passages, no_boilerplate, workers, engine, ray_address,
+          passage_min_words, passage_coverage, keep, no_dedup, no_passages, no_boilerplate, workers, engine, ray_address,
           index_path, resume, overwrite, quiet):
     """Clean INPUTS (files, folders, globs, or - for stdin) into the OUTPUT folder.
 
@@ -126,6 +129,7 @@ def clean(inputs, output, fmt, config_file, kind, text_field, html_field, id_fie
       cleaner clean 'crawl/**/*.html' -o out/ --format text --workers 0
       cat pages.jsonl | cleaner clean - --kind jsonl --text-field body -o out/
       cleaner clean crawl-day2/ -o out2/ --index corpus.db   # drop what earlier runs kept
+      cleaner clean feeds.jsonl -o out/ --keep field:rank     # the copy with the lowest rank survives
       cleaner clean crawl.warc.gz -o out/ --resume            # after a killed run
     """
     _setup_logging(quiet)
@@ -133,6 +137,7 @@ def clean(inputs, output, fmt, config_file, kind, text_field, html_field, id_fie
         "input.kind": kind, "input.text_field": text_field, "input.html_field": html_field,
         "input.id_field": id_field, "dedup.documents.threshold": doc_threshold,
         "dedup.passages.min_words": passage_min_words, "dedup.passages.min_coverage": passage_coverage,
+        "dedup.keep": keep,
         "dedup.enabled": False if no_dedup else None, "dedup.passages.enabled": False if no_passages else None,
         "boilerplate.enabled": False if no_boilerplate else None, "run.workers": workers,
         "run.index": index_path, "run.engine": engine, "run.ray_address": ray_address,

@@ -12,6 +12,9 @@ import tomllib
 from dataclasses import dataclass, field
 from typing import Any
 
+from .dedup.survivor import check_policy
+from .readers import KINDS
+
 
 class ConfigError(ValueError):
     """A setting is unknown, of the wrong type, or out of range."""
@@ -19,8 +22,9 @@ class ConfigError(ValueError):
 
 @dataclass
 class InputConfig:
-    kind: str = "auto"  # auto, text, html, jsonl, warc: force how inputs are read
+    kind: str = "auto"  # auto, or a format of readers.FORMATS (text, html, jsonl, warc): force how inputs are read
     text_field: str = "text"  # JSONL field holding plain text
+    date_field: str = "date"  # JSONL field holding the document's date (the newest/oldest survivor policies)
     html_field: str = "html"  # JSONL field holding HTML (used when the text field is absent)
     id_field: str = "id"
     url_field: str = "url"
@@ -51,6 +55,9 @@ class DocumentDedupConfig:
     ngram: int = 5
     num_perm: int = 128
     seed: int = 1
+    # A document that loses this share of its words to copies of one earlier document is dropped
+    # whole (duplicate:mostly-copy), so fragments of a copy never remain (0: off; needs passages).
+    residue: float = 0.6
 
 
 @dataclass
@@ -68,6 +75,9 @@ class PassageDedupConfig:
 @dataclass
 class DedupConfig:
     enabled: bool = True
+    # Which document of a duplicate cluster survives: first, longest, newest, oldest or field:NAME
+    # (see dedup/survivor.py).
+    keep: str = "first"
     normalize_digits: bool = True
     documents: DocumentDedupConfig = field(default_factory=DocumentDedupConfig)
     passages: PassageDedupConfig = field(default_factory=PassageDedupConfig)
@@ -137,8 +147,7 @@ class Config:
 
     def validate(self) -> None:
         checks = [
-            (self.input.kind in ("auto", "text", "html", "jsonl", "warc"),
-             "input.kind must be one of auto, text, html, jsonl, warc"),
+            (self.input.kind in KINDS, f"input.kind must be one of {', '.join(KINDS)}"),
             (self.input.max_bytes > 0, "input.max_bytes must be positive"),
             (self.run.checkpoint_every >= 1, "run.checkpoint_every must be >= 1"),
             (self.input.max_gzip_ratio >= 1, "input.max_gzip_ratio must be >= 1"),
@@ -150,6 +159,8 @@ class Config:
              "boilerplate.site_template_min_pages must be 0 (off) or >= 2"),
             (0 < self.dedup.documents.threshold <= 1, "dedup.documents.threshold must be in (0, 1]"),
             (self.dedup.documents.shingle in ("word", "char"), "dedup.documents.shingle must be word or char"),
+            (0 <= self.dedup.documents.residue <= 1, "dedup.documents.residue must be in [0, 1] (0: off)"),
+            (check_policy(self.dedup.keep) is None, check_policy(self.dedup.keep) or ""),
             (self.dedup.documents.ngram >= 1, "dedup.documents.ngram must be >= 1"),
             (16 <= self.dedup.documents.num_perm <= 1024, "dedup.documents.num_perm must be in [16, 1024]"),
             (self.dedup.passages.min_words >= 3, "dedup.passages.min_words must be >= 3"),

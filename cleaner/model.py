@@ -27,6 +27,7 @@ class Document:
     hints: list[str] | None = None  # per-line block kinds from HTML extraction (h, p, li, ...)
     html: str | None = None  # the page, until extraction has turned it into `text`
     path: str = ""  # the input file it was read from ("" for stdin)
+    fields: dict[str, Any] | None = None  # the input record's other fields (JSONL), e.g. for dedup.keep = field:NAME
 
 
 @dataclass(frozen=True)

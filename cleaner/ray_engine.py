@@ -1,9 +1,9 @@
 """The Ray engine: the same pipeline, with the work of the workers on Ray.
 
-Every map of the pipeline (the per-document work, the grouping of each band-key partition, the
-alignment of each document with its candidates) goes to Ray Data as a dataset of batches, a
-chunk of batches at a time (so the driver's memory stays bounded), run in order by an actor per
-worker, each holding a `pipeline.Worker`. The corpus-wide decisions stay on the driver, in input
+It offers the local engine's `map_batches`: every map of the pipeline (the per-document work,
+the grouping of each band-key partition, the alignment of each document with its candidates)
+goes to Ray Data as a dataset of batches, a chunk of batches at a time (so the driver's memory stays bounded), run in order by an actor per
+worker, each holding a `worker.Worker`. The corpus-wide decisions stay on the driver, in input
 order, exactly as in the local engine: same input, same config, same output.
 """
 from __future__ import annotations
@@ -16,6 +16,7 @@ import numpy as np
 
 from .config import Config, ConfigError
 from .spill import loaded
+from .worker import Worker, batched
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +27,6 @@ class _Worker:
     """Runs Worker.<method> on pickled batches (one instance per Ray actor)."""
 
     def __init__(self, config: Config, templates: frozenset[int] | None, method: str):
-        from .pipeline import Worker
-
         self.worker = Worker(config, templates)
         self.method = method
 
@@ -36,7 +35,7 @@ class _Worker:
         return {"batch": np.array([pickle.dumps(d, protocol=pickle.HIGHEST_PROTOCOL) for d in done], dtype=object)}
 
 
-class RayMapper:
+class RayEngine:
     """Starts (or joins) Ray and maps the per-document work over it."""
 
     def __init__(self, config: Config):
@@ -58,10 +57,11 @@ class RayMapper:
         ctx.enable_progress_bars = False
         ctx.print_on_execution_start = False
 
-    def map_batches(self, method: str, batches: Iterable[list], templates: frozenset[int] | None) -> Iterator[list]:
-        from .pipeline import _batched
-
-        for chunk in _batched(batches, CHUNK):
+    def map_batches(self, method: str, batches: Iterable[list], templates: frozenset[int] | None = None,
+                    parallel: bool | None = None) -> Iterator[list]:
+        """Worker.<method> over each batch, results in order (`parallel` is the local engine's
+        choice; on Ray every map is spread over the actors)."""
+        for chunk in batched(batches, CHUNK):
             rows = [{"batch": pickle.dumps(loaded(b), protocol=pickle.HIGHEST_PROTOCOL)} for b in chunk]
             ds = self._ray.data.from_items(rows, override_num_blocks=len(rows))  # a block a batch: all actors busy
             ds = ds.map_batches(_Worker, fn_constructor_args=(self.config, templates, method),

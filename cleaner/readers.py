@@ -16,21 +16,20 @@ import re
 import stat
 import sys
 import zlib
-from collections.abc import Iterator
-from typing import BinaryIO
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, BinaryIO
 from urllib.parse import urlsplit
 
 from charset_normalizer import from_bytes
 
-from .config import InputConfig
 from .model import Document, Skip
+
+if TYPE_CHECKING:
+    from .config import InputConfig
 
 log = logging.getLogger(__name__)
 
-TEXT_SUFFIXES = (".txt", ".text", ".md")
-HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml")
-JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
-WARC_SUFFIXES = (".warc", ".arc")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w-]+)""", re.I)
 _HTML_SNIFF = re.compile(r"^\s*(<!doctype html|<html|<head|<body|<!--|<div|<p[\s>])", re.I)
 
@@ -78,11 +77,13 @@ def _read_file(path: str, doc_id: str, cfg: InputConfig) -> Iterator[Document | 
     os.set_blocking(fd, True)
     try:
         with os.fdopen(fd, "rb") as f:
-            if cfg.kind == "warc" or (cfg.kind == "auto" and detect_kind(path, b"") == "warc"):
-                yield from _read_warc(path, doc_id, f, cfg)  # fastwarc reads gzip members itself
+            site = os.path.dirname(doc_id)
+            fmt = FORMATS[cfg.kind] if cfg.kind != "auto" else _by_suffix(path)
+            if fmt is not None and fmt.reads_gzip:
+                yield from fmt.read(path, doc_id, site, f, cfg)
                 return
             raw = BoundedGzip(f, cfg.max_gzip_ratio, cfg.max_bytes) if path.endswith(".gz") else f
-            yield from _read_stream(path, doc_id, os.path.dirname(doc_id), io.BufferedReader(raw), cfg)
+            yield from _read_stream(path, doc_id, site, io.BufferedReader(raw), cfg)
     except DecompressionBomb as e:
         yield _skip(path, "gzip-bomb", str(e))
     except (EOFError, gzip.BadGzipFile, zlib.error) as e:
@@ -126,13 +127,7 @@ class BoundedGzip(io.RawIOBase):
 
 def _read_stream(source: str, doc_id: str, site: str, stream: io.BufferedReader, cfg: InputConfig) -> Iterator[Document | Skip]:
     kind = cfg.kind if cfg.kind != "auto" else detect_kind(source, stream.peek(4096)[:4096])
-    if kind == "jsonl":
-        yield from _read_jsonl(source, doc_id, stream, cfg)
-        return
-    if kind == "warc":
-        yield from _read_warc(source, doc_id, stream, cfg)
-        return
-    yield from _read_bytes(source, doc_id, site, _limited_read(stream, cfg.max_bytes), cfg, kind)
+    yield from FORMATS[kind].read(source, doc_id, site, stream, cfg)
 
 
 def _expand(arg: str) -> Iterator[tuple[str, str] | Skip]:
@@ -177,22 +172,30 @@ def _skip(source: str, reason: str, detail: str = "", level: int = logging.WARNI
 
 
 def detect_kind(name: str, data: bytes) -> str:
-    """text, html, jsonl or warc, from the file name, else from the content."""
-    base = name[:-3] if name.endswith(".gz") else name
-    base = base.lower()
-    for kind, suffixes in (("html", HTML_SUFFIXES), ("jsonl", JSONL_SUFFIXES), ("warc", WARC_SUFFIXES),
-                           ("text", TEXT_SUFFIXES)):
-        if base.endswith(suffixes):
-            return kind
-    head = data[:4096].decode("utf-8", "replace")
-    if head.startswith("WARC/"):
-        return "warc"
-    if _HTML_SNIFF.match(head):
-        return "html"
+    """The name of the input's format (FORMATS): from the file name, else from the content."""
+    fmt = _by_suffix(name)
+    if fmt is None:
+        head = data[:4096].decode("utf-8", "replace")
+        fmt = next(f for f in FORMATS.values() if f.sniff(head))
+    return fmt.name
+
+
+def _by_suffix(name: str) -> Format | None:
+    base = (name[:-3] if name.endswith(".gz") else name).lower()
+    return next((f for f in FORMATS.values() if base.endswith(f.suffixes)), None)
+
+
+def _looks_jsonl(head: str) -> bool:
     first = head.lstrip().split("\n", 1)[0]
-    if first.startswith("{") and first.rstrip().endswith("}"):
-        return "jsonl"
-    return "text"
+    return first.startswith("{") and first.rstrip().endswith("}")
+
+
+def _read_text(source: str, doc_id: str, site: str, stream: BinaryIO, cfg: InputConfig) -> Iterator[Document | Skip]:
+    return _read_bytes(source, doc_id, site, _limited_read(stream, cfg.max_bytes), cfg, "text")
+
+
+def _read_html(source: str, doc_id: str, site: str, stream: BinaryIO, cfg: InputConfig) -> Iterator[Document | Skip]:
+    return _read_bytes(source, doc_id, site, _limited_read(stream, cfg.max_bytes), cfg, "html")
 
 
 def _read_bytes(source: str, doc_id: str, site: str, data: bytes | None, cfg: InputConfig,
@@ -217,7 +220,7 @@ def _read_bytes(source: str, doc_id: str, site: str, data: bytes | None, cfg: In
     yield doc
 
 
-def _read_warc(source: str, base_id: str, stream: BinaryIO, cfg: InputConfig) -> Iterator[Document | Skip]:
+def _read_warc(source: str, base_id: str, site: str, stream: BinaryIO, cfg: InputConfig) -> Iterator[Document | Skip]:
     """Response and resource records of a WARC archive (plain or gzip, per record or whole):
     HTML pages become documents (id: the record id; url, date and site from the record; charset
     from the HTTP header, else the page, else detected). Other payloads are skipped with reason
@@ -282,7 +285,7 @@ def _lines(stream: BinaryIO, limit: int) -> Iterator[tuple[int, bytes | None]]:
         yield lineno, raw
 
 
-def _read_jsonl(source: str, base_id: str, stream: BinaryIO, cfg: InputConfig) -> Iterator[Document | Skip]:
+def _read_jsonl(source: str, base_id: str, site: str, stream: BinaryIO, cfg: InputConfig) -> Iterator[Document | Skip]:
     empty = True
     for lineno, raw in _lines(stream, cfg.max_bytes):
         where = f"{source}:{lineno}"
@@ -315,11 +318,15 @@ def _read_jsonl(source: str, base_id: str, stream: BinaryIO, cfg: InputConfig) -
         url = record.get(cfg.url_field) if isinstance(record.get(cfg.url_field), str) else None
         kind = "text" if isinstance(text, str) else "html"
         doc = Document(id=doc_id, text=body if kind == "text" else "", source=where, url=url, kind=kind,
-                       site=urlsplit(url).hostname or "" if url else os.path.dirname(base_id),
+                       site=urlsplit(url).hostname or "" if url else site,
                        html=body if kind == "html" else None)
         title = record.get("title")
         if isinstance(title, str):
             doc.title = title
+        date = record.get(cfg.date_field)
+        if isinstance(date, str) or isinstance(date, (int, float)) and not isinstance(date, bool):
+            doc.date = str(date)
+        doc.fields = {k: v for k, v in record.items() if k not in (cfg.text_field, cfg.html_field)}
         if note:
             doc.meta["decoding"] = note
         yield doc
@@ -430,3 +437,25 @@ def fix_surrogates(text: str) -> tuple[str, str | None]:
         return text, None
     except UnicodeEncodeError:
         return text.encode("utf-8", "replace").decode("utf-8"), "lone-surrogates-replaced"
+
+
+@dataclass(frozen=True)
+class Format:
+    """An input format: how it is recognised (file suffixes, else the first 4 KB of content)
+    and read (source, doc id, site, binary stream, InputConfig -> Documents and Skips)."""
+
+    name: str
+    suffixes: tuple[str, ...]
+    sniff: Callable[[str], bool]
+    read: Callable[..., Iterator[Document | Skip]]
+    reads_gzip: bool = False  # given the file as it is (fastwarc reads gzip members itself)
+
+
+# In sniffing order; a file that nothing else claims is text.
+FORMATS: dict[str, Format] = {f.name: f for f in (
+    Format("warc", (".warc", ".arc"), lambda head: head.startswith("WARC/"), _read_warc, reads_gzip=True),
+    Format("html", (".html", ".htm", ".xhtml", ".shtml"), lambda head: bool(_HTML_SNIFF.match(head)), _read_html),
+    Format("jsonl", (".jsonl", ".ndjson", ".json"), _looks_jsonl, _read_jsonl),
+    Format("text", (".txt", ".text", ".md"), lambda head: True, _read_text),
+)}
+KINDS = ("auto", *FORMATS)  # what input.kind and --kind accept

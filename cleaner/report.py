@@ -94,6 +94,16 @@ class Stats:
         }
 
 
+class NoProgress:
+    """Progress not shown (a library call, or output that is not a terminal)."""
+
+    def stage(self, name: str, total: int | None = None) -> None:
+        pass
+
+    def advance(self, docs: int = 0, chars: int = 0, removals: int = 0) -> None:
+        pass
+
+
 class Progress:
     """One line on a terminal, rewritten at most twice a second: the stage, documents (of how
     many, when known), MB/s of input text, removals so far."""

@@ -120,12 +120,14 @@ def test_character_shingles_and_thresholds_are_configurable():
 
 def test_clusters_by_union_find_keep_the_first_document():
     from cleaner.config import DocumentDedupConfig
-    from cleaner.dedup.documents import DocumentIndex
+    from cleaner.dedup.doc_fingerprint import DocumentFingerprinter
+    from cleaner.dedup.document_index import DocumentIndex
 
     paras = article_paragraphs()
     texts = ["\n\n".join(paras), "\n\n".join(paras[:-1]), "\n\n".join(paras[1:-1]), "Something else entirely, about rivers."]
     index = DocumentIndex(DocumentDedupConfig())
-    matches = [index.check_and_add(f"d{i}", len(t), fp) for i, (t, fp) in enumerate(zip(texts, index.fingerprints(texts)))]
+    fps = DocumentFingerprinter(DocumentDedupConfig()).fingerprints(texts)
+    matches = [index.check_and_add(f"d{i}", len(t), fp) for i, (t, fp) in enumerate(zip(texts, fps))]
     assert matches[0] is None and matches[3] is None
     assert matches[1].doc_id == "d0"
     assert matches[2] is not None
@@ -136,7 +138,8 @@ def test_batch_grouping_decides_exactly_as_one_document_at_a_time():
     import random
 
     from cleaner.config import DocumentDedupConfig
-    from cleaner.dedup.documents import DocumentIndex
+    from cleaner.dedup.doc_fingerprint import DocumentFingerprinter
+    from cleaner.dedup.document_index import DocumentIndex
 
     rnd = random.Random(3)
     words = " ".join(article_paragraphs()).split()
@@ -151,7 +154,7 @@ def test_batch_grouping_decides_exactly_as_one_document_at_a_time():
     cfg = DocumentDedupConfig()
     one, batched = DocumentIndex(cfg), DocumentIndex(cfg)
     one._lsh.cap = batched._lsh.cap = 4  # small buckets, so the cap is exercised too
-    fps = one.fingerprints(texts)
+    fps = DocumentFingerprinter(cfg).fingerprints(texts)
     expected = [one.check_and_add(f"d{i}", len(t), fp) for i, (t, fp) in enumerate(zip(texts, fps))]
     got = []
     for start in range(0, len(texts), 17):
@@ -171,8 +174,9 @@ def test_grouping_on_disk_finds_what_an_index_in_memory_finds():
 
     from cleaner.config import PassageDedupConfig
     from cleaner.dedup.index import BandTable
-    from cleaner.dedup.passages import (BUCKET_CAP, WINDOW_BITS, PassageFingerprinter, PassageIndex, group_partitions,
-                                        pack_units, passage_units)
+    from cleaner.dedup.passage_index import BUCKET_CAP, WINDOW_BITS, PassageIndex, group_partitions
+    from cleaner.dedup.passage_keys import PassageFingerprinter
+    from cleaner.dedup.units import pack_units, passage_units
     from cleaner.segment import split_blocks
 
     rnd = random.Random(4)
@@ -235,7 +239,9 @@ def test_figures_must_match_documents_that_differ_only_in_numbers_stay():
 def test_exact_repeats_with_the_same_figures_are_still_duplicates():
     para = "The 10-year note rose 7/32 to yield 1.786% in late trading, the highest close since the summer began."
     first, second = run_docs([para + "\n\nA first report ends here with more words about the market.\n",
-                              "Another wire report opens differently today.\n\n" + para + "\n"])
+                              "Another wire report opens differently today, with its own account of how traders "
+                              "spent a quiet session waiting for the central bank to say what comes next.\n\n"
+                              + para + "\n"])
     assert [x.reason for x in second.removals] == ["duplicate:paragraph"]
     assert second.removals[0].duplicate_of.doc_id == "d0"
     copy, again = run_docs(["\n\n".join(YIELDS) + "\n"] * 2)

@@ -119,10 +119,10 @@ def test_batched_word_hashes_equal_one_by_one():
 
 def test_document_bands_give_high_recall_at_the_threshold_and_few_candidates_far_below():
     from cleaner.config import DocumentDedupConfig, PassageDedupConfig
-    from cleaner.dedup.documents import DocumentIndex
-    from cleaner.dedup.passages import PassageFingerprinter
+    from cleaner.dedup.doc_fingerprint import DocumentFingerprinter
+    from cleaner.dedup.passage_keys import PassageFingerprinter
 
-    d = DocumentIndex(DocumentDedupConfig())
+    d = DocumentFingerprinter(DocumentDedupConfig())
     assert candidate_probability(0.8, d.bands, d.rows) >= 0.999
     assert candidate_probability(0.4, d.bands, d.rows) < 0.3
     p = PassageFingerprinter(PassageDedupConfig())

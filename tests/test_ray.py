@@ -47,3 +47,15 @@ def test_generated_corpus_same_output_as_local(tmp_path, monkeypatch):
     reasons = {r["reason"] for r in removed}
     assert {"duplicate:near-document", "duplicate:exact-document", "boilerplate:site-template"} <= reasons
     assert local[2]["dropped_duplicate"] > 20
+
+
+@pytest.mark.parametrize("policy", ["field:rank"])
+def test_survivor_policies_decide_alike_on_ray(tmp_path, policy):
+    from test_survivors import EXPECTED, cluster_records
+
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in cluster_records()), encoding="utf-8")
+    local, on_ray = both_engines([str(corpus)], tmp_path, **{"dedup.keep": policy, "run.batch_size": 1})
+    assert on_ray == local
+    kept = {json.loads(line)["id"] for line in on_ray[0]}
+    assert EXPECTED[policy] in kept and not {"A", "B", "C", "D"} - {EXPECTED[policy]} & kept

@@ -5,7 +5,7 @@ import pickle
 
 import numpy as np
 
-from cleaner.dedup.documents import DocFingerprint
+from cleaner.dedup.doc_fingerprint import DocFingerprint
 from cleaner.spill import Partitions, RecordFile, Spool, loaded, top_bits_part
 
 

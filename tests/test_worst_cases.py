@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import cleaner
 from cleaner.config import Config
-from cleaner.dedup import passages
-from cleaner.dedup.passages import SAME_DOC_CAP, PassageFingerprinter, pack_units, passage_units
+from cleaner.dedup import align
+from cleaner.dedup.passage_keys import SAME_DOC_CAP, PassageFingerprinter
+from cleaner.dedup.units import pack_units, passage_units
 
 SENTENCE = "The council met on Tuesday to discuss the budget for road repairs and the new ferry terminal."
 
@@ -32,10 +33,10 @@ def test_each_distinct_pair_of_word_sequences_is_aligned_once(monkeypatch):
     text = "\n\n".join([SENTENCE] * 300) + "\n"
     units, keys = _units_and_keys(text)
     calls = []
-    real = passages.aligned_runs
-    monkeypatch.setattr(passages, "aligned_runs", lambda *a: calls.append(1) or real(*a))
+    real = align.aligned_runs
+    monkeypatch.setattr(align, "aligned_runs", lambda *a: calls.append(1) or real(*a))
     windows = [(code, [-2 - j for j in same]) for code, same in sorted(keys.same_doc.items())]
-    found = passages.align_windows(pack_units(units), windows, {}, Config().dedup.passages)
+    found = align.align_windows(pack_units(units), windows, {}, Config().dedup.passages)
     assert found and len(calls) <= 3 * 3  # a window of 1, 2 or 3 sentences against a sentence: few distinct pairs
 
 

@@ -1,267 +1,90 @@
-"""Document-level duplicates: exact (normalised token sequence) and near (MinHash LSH on
-shingles, every candidate verified by exact Jaccard). Streaming, in input order: a document
-that matches an earlier one is dropped, so the kept one is always the first of its cluster.
+"""The document stage (main process): exact and near-duplicate documents, decided on
+fingerprints (`doc_fingerprint`, made in workers) against the document index, in input order.
 
-Bands x rows are chosen from the threshold (see `index.choose_bands`): with 128 permutations
-and threshold 0.8 that is 25 bands x 5 rows, which proposes a pair at Jaccard 0.8 with
-probability 0.99995, at 0.6 with 0.87 and at 0.3 with 0.06; candidates below the threshold are
-then rejected by the exact check (a cheap one: the shingle sets are at hand).
+A document that matches an earlier one joins its cluster; every document of a cluster but its
+survivor (`survivor`: the first by default, or the longest, newest, oldest, or lowest by a
+field) is dropped whole, pointing at the survivor. With `first`, decisions stream; with any
+other policy the stage first indexes every document of the run (records wait in a spool on
+disk, memory holds a sort key per document), then picks each cluster's survivor, then emits
+in input order.
 """
 from __future__ import annotations
 
-import hashlib
-import struct
-from array import array
-from dataclasses import dataclass
+import time
+from collections.abc import Iterable, Iterator
 
-import numpy as np
+from ..config import DedupConfig
+from ..model import Removal, Result, Span
+from ..spill import Spool
+from ..worker import Prepared, batched
+from .document_index import DocMatch, DocumentIndex
+from .survivor import Survivors, survivor_key
 
-from ..config import DocumentDedupConfig
-from .index import BandTable, band_keys, choose_bands
-from .minhash import MinHasher
-from ..spill import CompactPickle, RecordFile
-from .shingles import batch_word_hashes, batch_word_shingles, char_shingles, jaccard, to32
-
-# Recall wanted at the threshold when choosing bands x rows.
-_RECALL_AT_THRESHOLD = 0.999
+STAGE = "document-dedup"
 
 
-@dataclass
-class DocFingerprint(CompactPickle):
-    """What the corpus-wide stage needs of a document (the MinHash signature itself is only
-    needed for its band keys, so it stays in the worker)."""
-
-    exact: int  # 64-bit digest of the normalised word sequence, figures as written
-    shingles: np.ndarray  # sorted unique 48-bit shingle hashes (digits folded)
-    keys: np.ndarray  # uint64[bands]: LSH band keys of the MinHash signature
-    numbers: np.ndarray  # sorted unique uint32 hashes of the words with digits, as written
-
-
-@dataclass(frozen=True)
-class DocMatch:
-    item: int  # index of the earlier document in the index
-    doc_id: str
-    length: int  # its input text length
-    exact: bool
-    similarity: float
-
-
-class DocumentIndex:
-    """What the corpus-wide document stage keeps in memory per document seen: its band keys (in
-    a compact band table), a 64-bit digest of its words, its length and cluster parent, about
-    330 bytes with the defaults. Its id and shingle set go to the store (a temporary record
-    file, or the persistent index's table) and are read back only for a candidate or a match."""
-
-    def __init__(self, cfg: DocumentDedupConfig, store=None):
-        self.cfg = cfg
-        self.hasher = MinHasher(cfg.num_perm, cfg.seed)
-        self.bands, self.rows = choose_bands(cfg.threshold, cfg.num_perm, _RECALL_AT_THRESHOLD)
-        self._store = store
-        self._lsh = BandTable()
-        self._exact = BandTable(cap=1)
-        self._lengths = array("q")
-        self._parent = array("q")
-
-    def fingerprint(self, text: str, digits: bool = True) -> DocFingerprint:
-        """Pure per-document work (runs in workers)."""
-        return self.fingerprints([text], digits)[0]
-
-    def fingerprints(self, texts: list[str], digits: bool = True) -> list[DocFingerprint]:
-        """Fingerprints of a batch of documents, with a fixed number of numpy calls per batch."""
-        hashes = batch_word_hashes(texts, digits)
-        written = batch_word_hashes(texts, False) if digits else hashes
-        figures = [np.where(w != h, w | np.uint32(1), np.uint32(0)) for h, w in zip(hashes, written)]
-        if self.cfg.shingle == "word":
-            shingles = batch_word_shingles(hashes, self.cfg.ngram)
-        else:
-            shingles = [char_shingles(t, self.cfg.ngram, digits) for t in texts]
-        signatures = self.hasher.signatures([to32(s) for s in shingles])
-        keys = band_keys(signatures, self.bands, self.rows)
-        return [DocFingerprint(_digest(np.concatenate([h, f])), s, k, np.unique(f[f != 0]))
-                for h, f, s, k in zip(hashes, figures, shingles, keys)]
-
-    def check_and_add(self, doc_id: str, length: int, fp: DocFingerprint) -> DocMatch | None:
-        """The earlier document this one duplicates (None if new). Either way it is indexed,
-        so a later copy of a dropped copy still finds its cluster."""
-        match = self._match(fp)
-        self._add_batch([(doc_id, length, fp)], [match])
-        return match
-
-    @property
-    def store(self):
-        if self._store is None:  # created on first use: workers only fingerprint
-            self._store = RecordFile()
-        return self._store
-
-    def check_batch(self, docs: list[tuple[str, int, DocFingerprint]]) -> list[DocMatch | None]:
-        """`check_and_add` for a batch of documents at once, by band-key grouping: candidates
-        from earlier batches come from the band table, candidates inside the batch from sorting
-        the batch's band keys; every candidate is verified; clusters by union-find. Decides
-        exactly as calling `check_and_add` on each in turn (the same buckets, capped alike)."""
-        n, base = len(docs), len(self)
-        if n == 0:
-            return []
-        keys = np.stack([fp.keys for _, _, fp in docs])
-        earlier = self._lsh.query_rows(keys)
-        room = self._lsh.cap - self._lsh.bucket_sizes(keys.ravel()).reshape(keys.shape)
-        inside: list[set[int]] = [set() for _ in range(n)]
-        flat, owner = keys.ravel(), np.repeat(np.arange(n), keys.shape[1])
-        order = np.lexsort((owner, flat))
-        flat, owner, room = flat[order], owner[order], room.ravel()[order]
-        starts = np.flatnonzero(np.concatenate([[True], flat[1:] != flat[:-1]]))
-        ends = np.concatenate([starts[1:], [len(flat)]])
-        for a, b in zip(starts.tolist(), ends.tolist()):
-            if b - a < 2:
-                continue
-            members = owner[a:b].tolist()
-            visible = members[:max(0, int(room[a]))]  # the batch's share of the bucket
-            for r, j in enumerate(members[1:], start=1):
-                inside[j].update(base + i for i in visible[:r])
-        first_digest: dict[int, int] = {}
-        matches: list[DocMatch | None] = []
-        digests = np.array([fp.exact for _, _, fp in docs], dtype=np.uint64)
-        exact = self._exact.query_rows(digests.reshape(-1, 1))
-        for j, (doc_id, length, fp) in enumerate(docs):
-            match = None
-            if len(fp.shingles):
-                same = sorted(exact[j]) or ([first_digest[fp.exact]] if fp.exact in first_digest else [])
-                if same:
-                    match = self._describe_any(same[0], docs, base, True, 1.0)
-                else:
-                    best = None
-                    for cand in sorted(earlier[j] | inside[j]):
-                        other, figures = self.stored(cand) if cand < base else (docs[cand - base][2].shingles,
-                                                                                docs[cand - base][2].numbers)
-                        sim = jaccard(fp.shingles, other)
-                        if sim >= self.cfg.threshold and figures_agree(fp.numbers, figures) \
-                                and (best is None or sim > best[0]):
-                            best = (sim, cand)
-                    if best is not None:
-                        match = self._describe_any(best[1], docs, base, False, best[0])
-            first_digest.setdefault(fp.exact, base + j)
-            matches.append(match)
-        self._add_batch(docs, matches)
-        return matches
-
-    def _describe_any(self, item: int, docs, base: int, exact: bool, sim: float) -> DocMatch:
-        """A match with an indexed document or one earlier in the batch being checked."""
-        if item < base:
-            return self._describe(item, exact, sim)
-        doc_id, length, _ = docs[item - base]
-        return DocMatch(item, doc_id, length, exact, sim)
-
-    def _add_batch(self, docs: list[tuple[str, int, DocFingerprint]], matches: list[DocMatch | None]) -> None:
-        """Index documents (each pointing at the cluster of its match, if any)."""
-        base = len(self)
-        for j, ((_, length, _), match) in enumerate(zip(docs, matches)):
-            self._remember(length, base + j if match is None else self._root(match.item))
-        items = np.arange(base, base + len(docs))
-        self._exact.add_many(np.array([fp.exact for _, _, fp in docs], dtype=np.uint64), items)
-        self._lsh.add_rows(np.stack([fp.keys for _, _, fp in docs]), items)
-        columns = {}
-        if self.store.columns:
-            columns = {"doc_id": [d for d, _, _ in docs], "length": [n for _, n, _ in docs],
-                       "parent": self._parent[base:].tolist(), "exact": [_signed(fp.exact) for _, _, fp in docs],
-                       "keys": [fp.keys.tobytes() for _, _, fp in docs]}
-        record = self.store.put_many([_pack(d, fp.shingles, fp.numbers) for d, _, fp in docs], **columns)
-        assert record == base, "the document store is out of step with the index"
-
-    def _remember(self, length: int, parent: int) -> int:
-        self._lengths.append(length)
-        self._parent.append(parent)
-        return len(self._lengths) - 1
+class DocumentStage:
+    def __init__(self, cfg: DedupConfig, stats, store=None, batch_size: int = 32):
+        self.index = DocumentIndex(cfg.documents, store)
+        self.policy = cfg.keep
+        self.stats = stats
+        self.batch_size = batch_size
 
     def load(self, rows) -> None:
-        """Rebuild from stored rows (item, length, parent, exact, keys), in item order."""
-        exact, keys = [], []
-        for item, length, parent, digest, band_keys_blob in rows:
-            assert item == self._remember(length, parent)
-            exact.append(digest + (1 << 64) if digest < 0 else digest)
-            keys.append(np.frombuffer(band_keys_blob, dtype=np.uint64))
-        if keys:
-            items = np.arange(len(keys), dtype=np.uint32)
-            self._exact.add_many(np.array(exact, dtype=np.uint64), items)
-            self._lsh.add_many(np.concatenate(keys), np.repeat(items, [len(k) for k in keys]))
+        """Start from a persistent index's documents (an earlier run's survivors stay)."""
+        self.index.load(rows)
 
-    def _match(self, fp: DocFingerprint) -> DocMatch | None:
-        if len(fp.shingles) == 0:
-            return None
-        same = self._exact.query(np.array([fp.exact], dtype=np.uint64))
-        if same:
-            return self._describe(same[0], True, 1.0)
-        best: tuple[float, int] | None = None
-        for cand in self._lsh.query(fp.keys):
-            shingles, figures = self.stored(cand)
-            sim = jaccard(fp.shingles, shingles)
-            if sim >= self.cfg.threshold and figures_agree(fp.numbers, figures) and (best is None or sim > best[0]):
-                best = (sim, cand)
-        return None if best is None else self._describe(best[1], False, best[0])
+    def run(self, prepared: Iterable[Prepared]) -> Iterator[Prepared | Result]:
+        """Each document in input order: a kept one as it came, a duplicate as a dropped Result."""
+        survivors = Survivors(self.policy, len(self.index))
+        if survivors.streaming:
+            for batch in batched(prepared, self.batch_size):
+                for p, (item, match) in zip(batch, self._index(batch)):
+                    yield p if match is None else self._dropped(p, self.index.root(match.item), match)
+            return
+        spool = Spool()
+        try:
+            for batch in batched(prepared, self.batch_size):
+                for p, (item, _) in zip(batch, self._index(batch)):
+                    if item >= 0:
+                        survivors.note(item, survivor_key(self.policy, p.doc.date, p.doc.fields,
+                                                          p.fingerprint.words))
+                    spool.write((item, p))
+            t = time.perf_counter()
+            survivors.choose(self.index.root)
+            self.stats.add_time(STAGE, time.perf_counter() - t)
+            for item, p in spool.read():
+                survivor = survivors.of(item) if item >= 0 else item
+                yield p if survivor == item else self._dropped(p, survivor, None)
+        finally:
+            spool.close()
 
-    def shingles(self, item: int) -> np.ndarray:
-        return _unpack(self.store.get(item))[1]
+    def _index(self, batch: list[Prepared]) -> list[tuple[int, DocMatch | None]]:
+        """Index the batch's documents: (item, the earlier document matched) per document (item
+        -1: no fingerprint, never a duplicate)."""
+        t = time.perf_counter()
+        out: list[tuple[int, DocMatch | None]] = [(-1, None)] * len(batch)
+        with_fp = [j for j, p in enumerate(batch) if p.fingerprint is not None]
+        base = len(self.index)
+        found = self.index.check_batch([(batch[j].doc.id, len(batch[j].doc.text), batch[j].fingerprint)
+                                        for j in with_fp])
+        for k, (j, match) in enumerate(zip(with_fp, found)):
+            out[j] = (base + k, match)
+        self.stats.add_time(STAGE, time.perf_counter() - t)
+        return out
 
-    def stored(self, item: int) -> tuple[np.ndarray, np.ndarray]:
-        """An indexed document's shingles and figures."""
-        _, shingles, figures = _unpack(self.store.get(item))
-        return shingles, figures
+    def _dropped(self, p: Prepared, survivor: int, match: DocMatch | None) -> Result:
+        """The document dropped whole as a duplicate of its cluster's survivor."""
+        if match is not None and match.item == survivor:
+            exact, similarity, doc_id = match.exact, match.similarity, match.doc_id
+        else:
+            (exact, similarity), doc_id = self.index.compare(p.fingerprint, survivor), self.index.doc_id(survivor)
+        doc = p.doc
+        reason = "duplicate:exact-document" if exact else "duplicate:near-document"
+        whole = Removal(doc.id, 0, len(doc.text), doc.text, STAGE, reason,
+                        Span(doc_id, 0, self.index.length(survivor)), similarity)
+        return Result(doc, "", [whole], dropped=True)
 
-    def doc_id(self, item: int) -> str:
-        return _unpack(self.store.get(item))[0]
-
-    def _describe(self, item: int, exact: bool, sim: float) -> DocMatch:
-        return DocMatch(item, self.doc_id(item), self._lengths[item], exact, sim)
-
-    def _root(self, item: int) -> int:
-        while self._parent[item] != item:
-            self._parent[item] = self._parent[self._parent[item]]
-            item = self._parent[item]
-        return item
-
-    def cluster_of(self, item: int) -> str:
-        """The id of the first document of the item's cluster."""
-        return self.doc_id(self._root(item))
-
-    def memory_bytes(self) -> int:
-        """Memory held for the documents seen: band tables, lengths, parents."""
-        return (self._lsh.memory_bytes() + self._exact.memory_bytes() + self._lengths.itemsize * len(self._lengths)
-                + self._parent.itemsize * len(self._parent))
-
-    def __len__(self) -> int:
-        return len(self._lengths)
-
-
-def _signed(k: int) -> int:
-    return k - (1 << 64) if k >= 1 << 63 else k
-
-
-_ID_LENGTH = struct.Struct("<q")
-
-
-def figures_agree(a: np.ndarray, b: np.ndarray) -> bool:
-    """Whether the figures of two near-identical documents allow one to be a copy of the other:
-    one's figures are all among the other's (a trimmed or extended copy), never a figure changed
-    (box scores, market reports, results and forecasts differ only in their numbers)."""
-    if not len(a) or not len(b):
-        return True
-    return len(np.intersect1d(a, b, assume_unique=True)) == min(len(a), len(b))
-
-
-def _pack(doc_id: str, shingles: np.ndarray, figures: np.ndarray) -> bytes:
-    """A stored document: its id (padded to 8 bytes), its shingle set, its figures."""
-    ident = doc_id.encode("utf-8", "surrogatepass")
-    return (_ID_LENGTH.pack(len(ident)) + ident + b"\0" * (-len(ident) % 8) + _ID_LENGTH.pack(len(shingles))
-            + shingles.astype(np.uint64).tobytes() + figures.astype(np.uint32).tobytes())
-
-
-def _unpack(data: bytes) -> tuple[str, np.ndarray, np.ndarray]:
-    (n,) = _ID_LENGTH.unpack_from(data)
-    start = _ID_LENGTH.size + n + (-n % 8)
-    (count,) = _ID_LENGTH.unpack_from(data, start)
-    shingles = np.frombuffer(data, dtype=np.uint64, offset=start + 8, count=count)
-    figures = np.frombuffer(data, dtype=np.uint32, offset=start + 8 + 8 * count)
-    return data[_ID_LENGTH.size:_ID_LENGTH.size + n].decode("utf-8", "surrogatepass"), shingles, figures
-
-
-def _digest(hashes: np.ndarray) -> int:
-    """64-bit digest of a normalised word sequence (an exact copy has the same)."""
-    return int.from_bytes(hashlib.blake2b(hashes.tobytes(), digest_size=8).digest(), "little")
+    def close(self) -> None:
+        if self.index._store is not None:
+            self.index.store.close()

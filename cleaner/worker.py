@@ -1,0 +1,243 @@
+"""The per-document and per-partition work, one `Worker` per process: pure functions of their
+input, the config and the site-template lines, so they run in any process (a local pool, Ray)
+and the output does not depend on where.
+
+    extract_and_key   pass 1 (site templates on): HTML -> text, line keys
+    prepare           pass 2: extract, segment, boilerplate, passage units, fingerprints
+    count_lines       the site-template lines of a partition of line keys
+    group             a partition of passage band keys -> candidate pairs
+    align             a document's windows aligned with their candidates
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .boilerplate import boilerplate_removals
+from .boilerplate.language import language_of, stopwords
+from .boilerplate.templates import count_lines, document_keys, template_flags
+from .config import Config
+from .dedup.align import align_windows
+from .dedup.doc_fingerprint import DocFingerprint, DocumentFingerprinter
+from .dedup.passage_index import group_partitions
+from .dedup.passage_keys import PassageFingerprinter, PassageKeys
+from .dedup.units import Unit, pack_units, passage_units
+from .extract import extract
+from .model import Block, Document, Removal, Skip, kept_text
+from .segment import segment, split_blocks
+from .spill import CompactPickle
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Prepared(CompactPickle):
+    """Everything the corpus-wide stages need from one document (it crosses from a worker to
+    the main process and waits in a spool; blocks are recomputed when needed)."""
+
+    doc: Document
+    removals: list[Removal]  # boilerplate
+    fingerprint: DocFingerprint | None
+    units: list[Unit] | bytes  # packed (`pack_units`) once the worker is done
+    passage_keys: PassageKeys | None
+    timings: dict[str, float] = field(default_factory=dict)
+    seq: int = -1  # the document's number across runs (set in the main process, in input order)
+
+
+class Worker:
+    """The per-document and per-partition work (one per process)."""
+
+    def __init__(self, config: Config, templates: frozenset[int] | None = None):
+        self.config = config
+        self.templates = templates
+        d = config.dedup
+        self.documents = DocumentFingerprinter(d.documents) if d.enabled and d.documents.enabled else None
+        self.passages = PassageFingerprinter(d.passages) if d.enabled and d.passages.enabled else None
+
+    def _guarded(self, doc: Document, work):
+        try:
+            with time_limit(self.config.input.max_seconds):
+                return work(doc)
+        except DocumentTimeout as e:
+            log.warning("stopped %s: %s", doc.source, e)
+            return Skip(doc.source, "timeout", str(e))
+        except Exception as e:  # one bad document must not stop the run
+            log.exception("failed on %s", doc.source)
+            return Skip(doc.source, "error", f"{type(e).__name__}: {e}"[:300])
+
+    def extract(self, doc: Document) -> Document | Skip:
+        """HTML -> text (a no-op for text documents)."""
+        if doc.html is not None:
+            t = time.perf_counter()
+            extract(doc, doc.html)
+            doc.html = None
+            doc.meta["_extract_seconds"] = time.perf_counter() - t
+        if not doc.text.strip():
+            return Skip(doc.source, "no-text", "no text found in the page")
+        return doc
+
+    def extract_and_key(self, doc: Document) -> tuple[Document, np.ndarray] | Skip:
+        """Pass 1 of a run with site templates."""
+        doc = self.extract(doc)
+        if isinstance(doc, Skip):
+            return doc
+        if self._too_many_lines(doc):
+            return doc, np.empty(0, dtype=np.uint64)
+        return doc, document_keys(split_blocks(doc.text, doc.hints), doc.site)
+
+    def _too_many_lines(self, doc: Document) -> bool:
+        """Whether the document is past `input.max_lines`: then it is only checked for being a
+        duplicate document (noted in its meta and counted), its text kept as it is."""
+        limit = self.config.input.max_lines
+        if not limit or len(doc.text) <= limit:
+            return False
+        lines = doc.text.count("\n") + doc.text.count("\r") - doc.text.count("\r\n")
+        if lines <= limit:
+            return False
+        doc.meta["blocks"] = f"not cleaned: {lines} lines, over input.max_lines={limit}"
+        return True
+
+    def prepare(self, doc: Document) -> Prepared | Skip:
+        """One document through `prepare_batch`."""
+        return self.prepare_batch([doc])[0]
+
+    def prepare_batch(self, docs: list[Document]) -> list[Prepared | Skip]:
+        """Per-document work, then the fingerprints of the whole batch at once (fewer, larger
+        numpy calls: measured in bench/dedup.py)."""
+        out = [self._guarded(doc, self._prepare_one) for doc in docs]
+        try:
+            self._fingerprint([p for p in out if isinstance(p, Prepared)])
+        except Exception:  # find the document that fails; the others go on
+            out = [p if not isinstance(p, Prepared) else self._guarded(p.doc, lambda _: self._fingerprint([p]) or p)
+                   for p in out]
+        for p in out:
+            if isinstance(p, Prepared):
+                p.units = pack_units(p.units)
+        return out
+
+    def _fingerprint(self, ready: list[Prepared]) -> None:
+        if ready:
+            t = time.perf_counter()
+            if self.documents is not None:
+                digits = self.config.dedup.normalize_digits
+                kept = [kept_text(p.doc.text, p.removals) for p in ready]
+                for p, fp in zip(ready, self.documents.fingerprints(kept, digits)):
+                    p.fingerprint = fp
+            ready[0].timings["fingerprint-documents"] = time.perf_counter() - t
+            t = time.perf_counter()
+            if self.passages is not None:
+                for p, keys in zip(ready, self.passages.keys([p.units for p in ready], [p.doc.id for p in ready])):
+                    p.passage_keys = keys
+            ready[0].timings["fingerprint-passages"] = time.perf_counter() - t
+
+    def _prepare_one(self, doc: Document) -> Prepared | Skip:
+        doc = self.extract(doc)
+        if isinstance(doc, Skip):
+            return doc
+        cfg = self.config
+        timings = {"extract": doc.meta.pop("_extract_seconds", 0.0)}
+        t = time.perf_counter()
+        removals: list[Removal] = []
+        blocks: list[Block] = []
+        stops: frozenset[str] = frozenset()
+        if self._too_many_lines(doc):
+            log.warning("%s has over input.max_lines=%d lines: kept as it is (only whole-document duplicates "
+                        "are removed)", doc.source, cfg.input.max_lines)
+            return Prepared(doc, [], None, [], None, timings)
+        if cfg.boilerplate.enabled or self.passages is not None:
+            segmented = segment(doc.text, doc.hints)
+            blocks = segmented.blocks
+            doc.meta["layout"] = segmented.layout.name
+            language = language_of(blocks)
+            doc.meta["language"] = language
+            stops = stopwords(language)
+        if cfg.boilerplate.enabled:
+            flags = template_flags(blocks, doc.site, self.templates) if self.templates else None
+            # Text trafilatura extracted gets the named rules only; the learned model is for
+            # whole-page text (measured in bench/extraction.py).
+            learned = doc.meta.get("extraction") != "trafilatura"
+            removals, title = boilerplate_removals(doc.id, doc.text, blocks, stops, cfg.boilerplate,
+                                                   templates=flags, learned=learned, known_title=doc.title)
+            doc.title = doc.title or title
+        timings["boilerplate"] = time.perf_counter() - t
+        units: list[Unit] = []
+        if self.passages is not None:
+            t = time.perf_counter()
+            kept = [b for b in blocks if not _covered(b, removals)]
+            units = passage_units(doc.text, kept, stops, cfg.dedup.passages.min_words, cfg.dedup.normalize_digits)
+            timings["passage-units"] = time.perf_counter() - t
+        return Prepared(doc, removals, None, units, None, timings)
+
+    # -- per partition and per task --------------------------------------------------------------
+    def count_lines(self, task: tuple[np.ndarray, int]):
+        return count_lines(*task)
+
+    def group(self, task: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> np.ndarray:
+        return group_partitions(task)
+
+    def align(self, task: tuple) -> tuple[list | None, float]:
+        """A document's alignments (None when they took longer than `input.max_seconds`: the
+        document then keeps its text, as if it had no earlier copies)."""
+        t = time.perf_counter()
+        try:
+            with time_limit(self.config.input.max_seconds):
+                found = align_windows(*task, self.config.dedup.passages)
+        except DocumentTimeout:
+            found = None
+        return found, time.perf_counter() - t
+
+    def run_batch(self, method: str, batch: list) -> list:
+        if method == "prepare":
+            docs = [item for item in batch if not isinstance(item, Skip)]
+            done = iter(self.prepare_batch(docs))
+            return [item if isinstance(item, Skip) else next(done) for item in batch]
+        if method == "extract_and_key":
+            return [item if isinstance(item, Skip) else self._guarded(item, self.extract_and_key) for item in batch]
+        return [getattr(self, method)(task) for task in batch]
+
+
+class DocumentTimeout(Exception):
+    """Cleaning one document took longer than `input.max_seconds`."""
+
+
+@contextmanager
+def time_limit(seconds: float):
+    """Raise DocumentTimeout in this thread after `seconds` (a timer signal: only in a process's
+    main thread, where workers run; work stuck inside one C call ends before it is stopped)."""
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise DocumentTimeout(f"over input.max_seconds={seconds:g}")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _covered(block: Block, removals: list[Removal]) -> bool:
+    return any(r.start <= block.content_start and block.content_end <= r.end for r in removals)
+
+
+def batched(items: Iterable, size: int) -> Iterator[list]:
+    """Lists of `size` items (the last one shorter)."""
+    batch: list = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
