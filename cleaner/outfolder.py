@@ -65,6 +65,14 @@ def sha256_file(fd: int) -> tuple[int, str]:
     return size, h.hexdigest()
 
 
+def check_name(name: str, folder: str) -> None:
+    """A file name of the run must stay inside its folder: relative, no empty, `.` or `..` part
+    (a manifest or names journal that says otherwise was not written by cleaner)."""
+    if not name or "\0" in name or any(part in ("", ".", "..") for part in name.split("/")):
+        raise OutputFolderError(f"the run in {folder} lists a file outside its folder ({name!r}): "
+                                f"its manifest was not written by cleaner; choose another folder")
+
+
 class OutputFolder:
     """The folder a run writes to (see the module docstring). `names` are paths relative to
     the folder, with "/" between parts."""
@@ -109,6 +117,10 @@ class OutputFolder:
             if not overwrite:
                 what = "a killed run (continue it with --resume)" if earlier.get("status") != "complete" else "an earlier run"
                 raise OutputFolderError(f"the output folder {path} holds {what}; use --overwrite to replace it")
+            foreign = sorted(set(entries) - {n.split("/")[0] for n in self._run_names(earlier)} - {LOCK, MANIFEST})
+            if foreign:  # checked before anything is removed
+                raise OutputFolderError(f"the output folder {path} holds files that are not the earlier run's "
+                                        f"({', '.join(foreign[:3])}): choose an empty or new folder")
             self._remove_run(earlier)
             left = sorted(set(os.listdir(self.fd)) - {LOCK})
             if left:
@@ -133,12 +145,20 @@ class OutputFolder:
         os.write(fd, f"{os.getpid()}\n".encode())
         return fd
 
-    def _remove_run(self, earlier: dict[str, Any]) -> None:
-        """Remove exactly what the earlier run's manifest lists (and, for a killed run of text
-        output, the document files its names journal lists), then the folders they were in."""
+    def _run_names(self, earlier: dict[str, Any]) -> list[str]:
+        """The files an earlier run's manifest lists (and, for a killed run of text output, the
+        document files its names journal lists); a name that leaves the folder refuses it."""
         names = list(earlier.get("files", {})) + list(earlier.get("documents", {}).values())
         if NAMES_JOURNAL in earlier.get("files", {}):
             names += [name for _, name in read_names_journal(self)]
+        for name in names:
+            check_name(name, self.path)
+        return names
+
+    def _remove_run(self, earlier: dict[str, Any]) -> None:
+        """Remove exactly the files the earlier run lists (`_run_names`), then the folders they
+        were in."""
+        names = self._run_names(earlier)
         for name in names + [MANIFEST]:
             self.unlink(name)
         folders = {"/".join(n.split("/")[:k]) for n in names for k in range(1, n.count("/") + 1)}
@@ -156,7 +176,9 @@ class OutputFolder:
     # -- files -----------------------------------------------------------------------------------
     def _parent(self, name: str, create: bool) -> tuple[int, str, bool]:
         """(descriptor of the folder holding `name`, its last part, whether the descriptor must be
-        closed); folders on the way are created when `create`, never followed when links."""
+        closed); folders on the way are created when `create`, never followed when links. A
+        missing folder on the way is FileNotFoundError when not `create`."""
+        check_name(name, self.path)
         *dirs, last = name.split("/")
         if not dirs:
             return self.fd, last, False
@@ -173,6 +195,12 @@ class OutputFolder:
                 if fd != self.fd:
                     os.close(fd)
                 fd = child
+        except FileNotFoundError:
+            if fd != self.fd:
+                os.close(fd)
+            if not create:
+                raise
+            raise OutputFolderError(f"cannot use {os.path.join(self.path, *so_far)}: it disappeared") from None
         except OSError as e:
             if fd != self.fd:
                 os.close(fd)
@@ -223,7 +251,10 @@ class OutputFolder:
         self.record(name, len(data), hashlib.sha256(data).hexdigest())
 
     def unlink(self, name: str) -> None:
-        fd, last, close = self._parent(name, create=False) if "/" in name else (self.fd, name, False)
+        try:
+            fd, last, close = self._parent(name, create=False)
+        except FileNotFoundError:
+            return  # its folder is not there: neither is the file
         try:
             os.unlink(last, dir_fd=fd)  # removes a link itself, never what it points to
         except FileNotFoundError:
@@ -374,6 +405,7 @@ class RunOutput:
     def _open(self, name: str) -> int:
         if not self.has(name):
             raise OutputFolderError(f"{name} is not a file of the run in {self.path}")
+        check_name(name, self.path)
         *dirs, last = name.split("/")
         fd = self.fd
         try:
@@ -382,7 +414,13 @@ class RunOutput:
                 if fd != self.fd:
                     os.close(fd)
                 fd = child
-            return os.open(last, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)
+            # never blocks on a FIFO put in its place; only a regular file is read
+            f = os.open(last, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=fd)
+            if not stat.S_ISREG(os.fstat(f).st_mode):
+                os.close(f)
+                raise OutputFolderError(f"{os.path.join(self.path, name)} is not a regular file: not reading it")
+            os.set_blocking(f, True)
+            return f
         except OSError as e:
             raise OutputFolderError(f"cannot read {os.path.join(self.path, name)}: {e.strerror}") from None
         finally:

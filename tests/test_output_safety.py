@@ -135,6 +135,57 @@ def test_text_names_are_bounded_distinct_and_followed_by_restore(tmp_path):
     assert summary["duplicate_ids"] == {"documents": 2, "ids": {"dup": 3}}
 
 
+def test_text_output_keeps_an_input_folder_s_subfolders(tmp_path):
+    src = tmp_path / "nest"
+    (src / "sub" / "deeper").mkdir(parents=True)
+    (src / "top.txt").write_text(BODIES[0] + "\n")
+    (src / "sub" / "deeper" / "inner.txt").write_text(BODIES[1] + "\n")
+    out = tmp_path / "out"
+    r = clean(src, "-o", out, "--format", "text")
+    assert r.exit_code == 0, r.output
+    assert (out / "sub" / "deeper" / "inner.txt").read_text() == BODIES[1] + "\n"
+    assert cleaner.restore(str(out), "sub/deeper/inner.txt") == BODIES[1] + "\n"
+    assert clean(src, "-o", out, "--format", "text", "--overwrite").exit_code == 0
+
+
+def test_a_manifest_naming_files_outside_the_folder_is_refused_before_anything_is_removed(tmp_path):
+    src = inputs(tmp_path)
+    out = tmp_path / "out"
+    assert clean(src, "-o", out).exit_code == 0
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "keep.txt").write_text("mine")
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["files"]["../victim/keep.txt"] = {"bytes": 4, "sha256": "0" * 64}
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    r = clean(src, "-o", out, "--overwrite")
+    assert r.exit_code == 2 and "outside its folder" in r.output, r.output
+    assert (victim / "keep.txt").read_text() == "mine"
+    assert (out / "documents.jsonl").exists()  # nothing of the earlier run was removed either
+
+
+def test_overwrite_checks_for_foreign_files_before_removing_the_earlier_run(tmp_path):
+    src = inputs(tmp_path)
+    out = tmp_path / "out"
+    assert clean(src, "-o", out).exit_code == 0
+    before = sorted(os.listdir(out))
+    (out / "notes.txt").write_text("mine")
+    r = clean(src, "-o", out, "--overwrite")
+    assert r.exit_code == 2 and "notes.txt" in r.output
+    assert sorted(os.listdir(out)) == sorted(before + ["notes.txt"])
+    assert cleaner.restore(str(out), "p0.txt") == BODIES[0] + "\n"
+
+
+def test_restore_does_not_block_on_a_fifo_put_in_place_of_a_file(tmp_path):
+    src = inputs(tmp_path)
+    out = tmp_path / "out"
+    assert clean(src, "-o", out, "--format", "text").exit_code == 0
+    (out / "p0.txt").unlink()
+    os.mkfifo(out / "p0.txt")
+    r = CliRunner().invoke(main, ["restore", str(out), "p0.txt"])
+    assert r.exit_code == 2 and "not a regular file" in r.output, r.output
+
+
 # -- inputs -------------------------------------------------------------------------------------------
 def test_special_files_are_skipped_not_read(tmp_path):
     src = inputs(tmp_path)
