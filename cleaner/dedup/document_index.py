@@ -35,7 +35,7 @@ class DocMatch:
 class DocumentIndex:
     """What the corpus-wide document stage keeps in memory per document seen: its band keys (in
     a compact band table), a 64-bit digest of its words, its length and cluster parent, about
-    330 bytes with the defaults. Its id and shingle set go to the store (a temporary record
+    340 bytes with the defaults. Its id and shingle set go to the store (a temporary record
     file, or the persistent index's table) and are read back only for a candidate or a match."""
 
     def __init__(self, cfg: DocumentDedupConfig, store=None):
