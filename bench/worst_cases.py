@@ -54,6 +54,16 @@ def short_lines(folder: Path, n: int) -> list[str]:
     return [str(path)]
 
 
+def vocabulary_lines(folder: Path, n: int) -> list[str]:
+    """One document of n lines of 9 words drawn from a vocabulary of 50 (a generated spam page:
+    every line is a near copy of many others)."""
+    rnd = random.Random(n)
+    vocabulary = [f"w{i}" for i in range(50)]
+    path = folder / "vocabulary.txt"
+    path.write_text("".join(" ".join(rnd.choices(vocabulary, k=9)) + "\n" for _ in range(n)))
+    return [str(path)]
+
+
 def tiny_files(folder: Path, n: int) -> list[str]:
     """n small documents, each a file of its own (a sentence of words from a vocabulary of
     5,000; near-identical documents are the other cases' business)."""
@@ -71,7 +81,8 @@ CASES = {  # name: (builder, sizes at scale 1)
     "one-word-100KB": (one_word, (14_000, 28_000, 56_000)),
     "one-word-5MB": (one_word, (180_000, 360_000, 720_000)),
     "one-letter-lines": (short_lines, (250_000, 500_000, 1_000_000)),  # past input.max_lines: not cleaned
-    "one-letter-lines-cleaned": (short_lines, (25_000, 50_000, 100_000)),  # up to input.max_lines
+    "one-letter-lines-cleaned": (short_lines, (5_000, 10_000, 20_000)),  # up to input.max_lines
+    "vocabulary-lines": (vocabulary_lines, (5_000, 10_000, 20_000)),  # up to input.max_lines
     "tiny-files": (tiny_files, (12_500, 25_000, 50_000)),
 }
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import signal
 import sys
 
@@ -49,10 +50,12 @@ def _terminate(signum, frame) -> None:
     raise Terminated()
 
 
-def _io_message(e: OSError) -> str:
-    path = e.filename or "a file"
+def _io_message(e: OSError, output: str) -> str:
+    path = e.filename or f"a file in {output}"
     if e.errno in DISK_FULL:
-        return f"the disk is full: cannot write {path}; free some space and continue with --resume"
+        resumable = os.path.exists(os.path.join(output, ".checkpoint.json"))
+        then = "continue with --resume" if resumable else "run again (with --overwrite)"
+        return f"the disk is full: cannot write {path}; free some space and {then}"
     return f"cannot write {path}: {e.strerror or e}"
 
 
@@ -152,7 +155,7 @@ def clean(inputs, output, fmt, config_file, kind, text_field, html_field, id_fie
     except (ConfigError, InputError, IndexBusy, IndexMismatch, ResumeMismatch, OutputFolderError) as e:
         raise Refused(str(e)) from None
     except OSError as e:
-        raise Failed(_io_message(e)) from None
+        raise Failed(_io_message(e, output)) from None
     except (KeyboardInterrupt, Terminated) as e:
         if progress:
             progress.done()

@@ -32,8 +32,9 @@ class InputConfig:
     max_gzip_ratio: int = 100  # a .gz expanding more than this (past max_bytes) is a bomb: the rest is skipped
     max_seconds: float = 60.0  # per document: cleaning that takes longer is stopped, the document skipped (0: no limit)
     # A document of more lines keeps its text as it is but for duplicate documents: no page is
-    # that long, and block-level work holds a few KB a line (0: no limit).
-    max_lines: int = 100_000
+    # that long, and block-level work holds up to 20 KB a line (measured: bench/worst_cases.py,
+    # lines of words from a small vocabulary; 0: no limit).
+    max_lines: int = 20_000
 
 
 @dataclass

@@ -34,7 +34,7 @@ from .engine import LocalEngine
 from .ids import UniqueIds
 from .model import Document, Result, Skip, control_removals, kept_text
 from .outfolder import OutputFolder, check_apart
-from .readers import iter_inputs
+from .readers import check_inputs, iter_inputs
 from .report import NoProgress, Stats
 from .spill import Spool
 from .worker import Prepared, batched
@@ -232,10 +232,11 @@ def run(inputs: list[str], out_dir: str, config: Config | None = None, fmt: str 
     rewritten."""
     config = config or Config()
     check_apart(out_dir, inputs)
+    check_inputs(inputs)  # what refuses the run comes before its output folder is touched
     key = run_key(inputs, config, fmt)
-    folder = OutputFolder(out_dir, key, fmt, resume=resume, overwrite=overwrite)
-    try:
-        with Cleaner(config, progress) as cleaner:
+    with Cleaner(config, progress) as cleaner:
+        folder = OutputFolder(out_dir, key, fmt, resume=resume, overwrite=overwrite)
+        try:
             writer = OutputWriter(folder, fmt, key, resume, config.run.checkpoint_every)
             if writer.resumed:
                 log.warning("resuming: %d documents of the killed run are written already", writer.resumed)
@@ -249,8 +250,8 @@ def run(inputs: list[str], out_dir: str, config: Config | None = None, fmt: str 
                 raise
             summary = cleaner.summary()
             writer.close(summary)
-    finally:
-        folder.close()
+        finally:
+            folder.close()
     return summary
 
 

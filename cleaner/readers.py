@@ -6,6 +6,7 @@ without a trace. Problems with one input (or one JSON line) never stop the other
 from __future__ import annotations
 
 import codecs
+import errno
 import glob
 import gzip
 import io
@@ -58,6 +59,13 @@ def iter_inputs(paths: list[str], cfg: InputConfig, stdin: BinaryIO | None = Non
                 yield read
 
 
+def check_inputs(paths: list[str]) -> None:
+    """InputError for an argument that names nothing (before a run creates its output)."""
+    for arg in paths:
+        if arg != "-":
+            next(iter(_expand(arg)), None)
+
+
 def _read_file(path: str, doc_id: str, cfg: InputConfig) -> Iterator[Document | Skip]:
     """One input file: only a regular file (a FIFO, device or socket, also behind a link, is
     skipped as `not-a-file` without being opened for reading: it could block forever)."""
@@ -67,7 +75,10 @@ def _read_file(path: str, doc_id: str, cfg: InputConfig) -> Iterator[Document | 
         yield _skip(path, "unreadable", e.strerror or str(e))
         return
     except OSError as e:
-        yield _skip(path, "read-error", e.strerror or str(e))
+        if e.errno == errno.ENXIO:  # a socket: there is nothing to open
+            yield _skip(path, "not-a-file", "socket")
+        else:
+            yield _skip(path, "read-error", e.strerror or str(e))
         return
     mode = os.fstat(fd).st_mode
     if not stat.S_ISREG(mode):
@@ -138,7 +149,9 @@ def _expand(arg: str) -> Iterator[tuple[str, str] | Skip]:
         for root, dirs, files in os.walk(arg, onerror=problems.append):
             yield from (_skip(e.filename or root, "unreadable", e.strerror or str(e)) for e in problems)
             problems.clear()
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            linked = sorted(d for d in dirs if not d.startswith(".") and os.path.islink(os.path.join(root, d)))
+            yield from (_skip(os.path.join(root, d), "not-a-file", "a link to a folder: not followed") for d in linked)
+            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in linked)
             for name in sorted(files):
                 if not name.startswith("."):
                     path = os.path.join(root, name)
@@ -175,9 +188,45 @@ def detect_kind(name: str, data: bytes) -> str:
     """The name of the input's format (FORMATS): from the file name, else from the content."""
     fmt = _by_suffix(name)
     if fmt is None:
-        head = data[:4096].decode("utf-8", "replace")
+        enc, _ = stream_encoding(data[:4096])
+        head = data[:4096].decode(enc or "utf-8", "replace").lstrip("\ufeff")
         fmt = next(f for f in FORMATS.values() if f.sniff(head))
     return fmt.name
+
+
+def stream_encoding(head: bytes) -> tuple[str | None, str | None]:
+    """(encoding, decoding note) of a stream that is not plain UTF-8 by its first bytes: a byte
+    order mark, or UTF-16/32 without one; (None, None) otherwise."""
+    for bom, enc, note in _BOMS:
+        if head.startswith(bom):
+            return enc, note
+    if wide := wide_unicode(head):
+        return wide, f"detected:{wide}"
+    return None, None
+
+
+class _ToUtf8(io.RawIOBase):
+    """A byte stream in another Unicode encoding, read as UTF-8 (JSONL is split into lines on
+    its bytes: in UTF-16 a line end is two bytes, and other bytes are 0x0A too)."""
+
+    def __init__(self, raw: BinaryIO, encoding: str):
+        self._raw = raw
+        self._decoder = codecs.getincrementaldecoder(encoding)("replace")
+        self._pending = b""
+        self._done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self._pending and not self._done:
+            chunk = self._raw.read(1 << 16)
+            self._done = not chunk
+            self._pending = self._decoder.decode(chunk, final=self._done).encode("utf-8", "surrogatepass")
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
 
 
 def _by_suffix(name: str) -> Format | None:
@@ -286,6 +335,11 @@ def _lines(stream: BinaryIO, limit: int) -> Iterator[tuple[int, bytes | None]]:
 
 
 def _read_jsonl(source: str, base_id: str, site: str, stream: BinaryIO, cfg: InputConfig) -> Iterator[Document | Skip]:
+    encoding, file_note = stream_encoding(stream.peek(4096)[:4096]) if hasattr(stream, "peek") else (None, None)
+    if encoding == "utf-8-sig":
+        stream.read(3)
+    elif encoding is not None:
+        stream = io.BufferedReader(_ToUtf8(stream, encoding))
     empty = True
     for lineno, raw in _lines(stream, cfg.max_bytes):
         where = f"{source}:{lineno}"
@@ -327,8 +381,8 @@ def _read_jsonl(source: str, base_id: str, site: str, stream: BinaryIO, cfg: Inp
         if isinstance(date, str) or isinstance(date, (int, float)) and not isinstance(date, bool):
             doc.date = str(date)
         doc.fields = {k: v for k, v in record.items() if k not in (cfg.text_field, cfg.html_field)}
-        if note:
-            doc.meta["decoding"] = note
+        if note or file_note:
+            doc.meta["decoding"] = note or file_note
         yield doc
     if empty:
         yield _skip(source, "empty")
@@ -376,11 +430,9 @@ def decode(data: bytes, html: bool = False, declared: str | None = None) -> tupl
     if declared and codecs_lookup(declared) not in (None, "utf-8"):
         if found := _decoded(data, declared, "declared"):
             return found
-    for bom, enc, note in _BOMS:
-        if data.startswith(bom):
-            return data.decode(enc, "replace"), note
-    if wide := wide_unicode(data):
-        return data.decode(wide, "replace"), f"detected:{wide}"
+    encoding, note = stream_encoding(data)
+    if encoding is not None:
+        return data.decode(encoding, "replace"), note
     try:
         return data.decode("utf-8"), None
     except UnicodeDecodeError:

@@ -112,15 +112,31 @@ class Worker:
         """Per-document work, then the fingerprints of the whole batch at once (fewer, larger
         numpy calls: measured in bench/dedup.py)."""
         out = [self._guarded(doc, self._prepare_one) for doc in docs]
+        ready = [p for p in out if isinstance(p, Prepared)]
         try:
-            self._fingerprint([p for p in out if isinstance(p, Prepared)])
-        except Exception:  # find the document that fails; the others go on
-            out = [p if not isinstance(p, Prepared) else self._guarded(p.doc, lambda _: self._fingerprint([p]) or p)
-                   for p in out]
+            with time_limit(self.config.input.max_seconds * max(1, len(ready))):
+                self._fingerprint(ready)
+        except Exception:  # find the document that fails or takes too long; the others go on
+            out = [self._fingerprint_alone(p) if isinstance(p, Prepared) else p for p in out]
         for p in out:
             if isinstance(p, Prepared):
                 p.units = pack_units(p.units)
         return out
+
+    def _fingerprint_alone(self, p: Prepared) -> Prepared | Skip:
+        """One document's fingerprints; past `input.max_seconds` it keeps its text without the
+        passage stage (`meta.passage_dedup`), as when its alignment runs out of time."""
+        try:
+            with time_limit(self.config.input.max_seconds):
+                self._fingerprint([p])
+        except DocumentTimeout:
+            log.warning("passage dedup of %s stopped after input.max_seconds: its text is kept", p.doc.source)
+            p.units, p.passage_keys = [], None
+            p.doc.meta["passage_dedup"] = "timeout"
+        except Exception as e:
+            log.exception("failed on %s", p.doc.source)
+            return Skip(p.doc.source, "error", f"{type(e).__name__}: {e}"[:300])
+        return p
 
     def _fingerprint(self, ready: list[Prepared]) -> None:
         if ready:

@@ -3,7 +3,7 @@
 
 The JSONL files grow under hidden partial names and are renamed into place when the run
 completes, so a killed run never leaves a half-written file under a final name. Every
-`checkpoint_every` documents they are synced and a checkpoint records their sizes and a
+`checkpoint_every` documents they are synced and a checkpoint records their sizes, hashes and a
 fingerprint of the inputs read so far, so a killed run can be resumed (`resume=True`)."""
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ class ResumeMismatch(ValueError):
 class _Partial:
     """A file that grows under a hidden name, hashed as it is written."""
 
-    def __init__(self, folder: OutputFolder, name: str, size: int | None):
+    def __init__(self, folder: OutputFolder, name: str, size: int | None, digest: str | None = None):
         self.name, self._folder = name, folder
         self.hidden = f".{name}.partial" if name != NAMES_JOURNAL else name
         if size is None:
@@ -85,6 +85,10 @@ class _Partial:
             self._hash.update(chunk)
             left -= len(chunk)
         self.size = size
+        if digest is not None and self._hash.hexdigest() != digest:
+            os.close(self.fd)
+            raise ResumeMismatch(f"cannot resume: {self.hidden} in {folder.path} was changed after its checkpoint "
+                                 f"(its first {size} bytes differ): start over with --overwrite")
 
     def write(self, data: bytes) -> None:
         self._hash.update(data)
@@ -95,6 +99,10 @@ class _Partial:
                 view = view[os.write(self.fd, view):]
         except OSError as e:
             raise OSError(e.errno, e.strerror, os.path.join(self._folder.path, self.hidden)) from None
+
+    def digest(self) -> str:
+        """SHA-256 of what was written so far."""
+        return self._hash.copy().hexdigest()
 
     def sync(self) -> None:
         try:
@@ -128,7 +136,8 @@ class OutputWriter:
         self._fingerprint = hashlib.sha256()
         self._seen_files: set[str] = set()
         names = ([DOCUMENTS] if fmt == "jsonl" else [NAMES_JOURNAL]) + [REMOVED]
-        self._files = {name: _Partial(folder, name, state["sizes"][name] if state else None) for name in names}
+        self._files = {name: _Partial(folder, name, state["sizes"][name] if state else None,
+                                      state.get("hashes", {}).get(name) if state else None) for name in names}
         for f in self._files.values():
             folder.record(f.hidden, 0, "")
         folder.record(CHECKPOINT, 0, "")
@@ -222,7 +231,8 @@ class OutputWriter:
         self.folder.write_atomic(CHECKPOINT, (json.dumps({
             "run": self._run_key, "format": self.fmt, "results": self._count, "last_id": last_id,
             "fingerprint": self._fingerprint.hexdigest(),
-            "sizes": {name: f.size for name, f in self._files.items()}}) + "\n").encode("utf-8"), record=False)
+            "sizes": {name: f.size for name, f in self._files.items()},
+            "hashes": {name: f.digest() for name, f in self._files.items()}}) + "\n").encode("utf-8"), record=False)
 
     def close(self, summary: dict[str, Any]) -> None:
         folder = self.folder

@@ -152,9 +152,10 @@ def test_good_documents_come_out_as_without_the_bad_ones(hostile, tmp_path):
 def test_a_document_over_the_time_limit_is_stopped_and_the_run_goes_on(tmp_path):
     src = tmp_path / "in"
     src.mkdir()
-    (src / "a-slow.txt").write_text("\n\n".join(f"{PARA} Line {i} of a very long page." for i in range(40000)))
+    # under input.max_lines (20,000), so it is cleaned, and slow to clean
+    (src / "a-slow.txt").write_text("\n".join(f"{PARA} Line {i} of a very long page." for i in range(19000)))
     (src / "b-fine.txt").write_text(GOOD["good0.txt"])
-    cfg = Config().with_overrides({"run.workers": 1, "input.max_seconds": 0.5})
+    cfg = Config().with_overrides({"run.workers": 1, "input.max_seconds": 2.0})
     summary = run([str(src)], str(tmp_path / "out"), cfg)
     assert summary["skipped"]["by_reason"] == {"timeout": 1}
     assert summary["skipped"]["inputs"][0]["source"].endswith("a-slow.txt")

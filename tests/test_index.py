@@ -153,11 +153,21 @@ def test_the_same_index_through_a_link_is_locked_too(tmp_path):
     link = tmp_path / "link.db"
     os.symlink(db, link)
     holder = IndexDatabase(str(db), Config().index_settings())
+    hard = tmp_path / "hard.db"
+    os.link(db, hard)  # another name for the same file
     try:
-        with pytest.raises(IndexBusy):
-            IndexDatabase(str(link), Config().index_settings())
+        for other in (link, hard):
+            with pytest.raises(IndexBusy):
+                IndexDatabase(str(other), Config().index_settings())
     finally:
         holder.close()
+    IndexDatabase(str(hard), Config().index_settings()).close()  # free again once the run ends
+
+
+def test_an_index_in_a_missing_folder_is_refused_with_a_message(tmp_path):
+    r = CliRunner().invoke(main, ["clean", str(SAMPLES), "-o", str(tmp_path / "out"),
+                                  "--index", str(tmp_path / "nope" / "x.db")])
+    assert r.exit_code == 2 and "cannot use index" in r.output and "Traceback" not in r.output, r.output
 
 
 def test_index_stats_after_a_killed_run_reads_without_writing(tmp_path):

@@ -176,6 +176,21 @@ def test_overwrite_checks_for_foreign_files_before_removing_the_earlier_run(tmp_
     assert cleaner.restore(str(out), "p0.txt") == BODIES[0] + "\n"
 
 
+def test_a_refused_run_leaves_the_output_folder_as_it_was(tmp_path):
+    import sqlite3
+
+    src = inputs(tmp_path)
+    foreign = tmp_path / "other.db"
+    with sqlite3.connect(foreign) as db:
+        db.execute("create table notes (x)")
+    out = tmp_path / "out"
+    for args in ([src, tmp_path / "missing"], [src, "--index", foreign]):
+        r = clean(*args, "-o", out)
+        assert r.exit_code == 2, r.output
+        assert not out.exists()
+    assert clean(src, "-o", out).exit_code == 0  # no --overwrite or --resume needed
+
+
 def test_restore_does_not_block_on_a_fifo_put_in_place_of_a_file(tmp_path):
     src = inputs(tmp_path)
     out = tmp_path / "out"
@@ -189,13 +204,25 @@ def test_restore_does_not_block_on_a_fifo_put_in_place_of_a_file(tmp_path):
 # -- inputs -------------------------------------------------------------------------------------------
 def test_special_files_are_skipped_not_read(tmp_path):
     src = inputs(tmp_path)
+    import socket
+
     os.mkfifo(src / "pipe.txt")
     os.symlink("/dev/zero", src / "x.jsonl")
-    proc = subprocess.run([sys.executable, "-m", "cleaner", "clean", str(src), "-o", str(tmp_path / "out"),
-                           "--workers", "1"], capture_output=True, text=True, timeout=120)
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(src / "s.txt"))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "far.txt").write_text(BODIES[0] + "\n")
+    os.symlink(elsewhere, src / "linked")
+    try:
+        proc = subprocess.run([sys.executable, "-m", "cleaner", "clean", str(src), "-o", str(tmp_path / "out"),
+                               "--workers", "1"], capture_output=True, text=True, timeout=120)
+    finally:
+        sock.close()
     assert proc.returncode == 1, proc.stderr
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
-    assert summary["skipped"]["by_reason"] == {"not-a-file": 2}
+    assert summary["skipped"]["by_reason"] == {"not-a-file": 4}
+    assert "a link to a folder: not followed" in proc.stderr and "socket" in proc.stderr
     assert summary["documents"]["out"] == 2
 
 
@@ -240,6 +267,25 @@ def test_byte_order_marks_and_utf16_without_one(tmp_path):
     docs = {d["id"]: d for d in read_jsonl(out / "documents.jsonl")}
     assert docs["bom.txt"]["meta"]["decoding"] == "bom:utf-8" and docs["bom.txt"]["text"] == BODIES[0]
     assert docs["wide.txt"]["meta"]["decoding"] == "detected:utf-16-le" and docs["wide.txt"]["text"] == BODIES[1]
+
+
+@pytest.mark.parametrize("encoding, prefix, note", [
+    ("utf-16-le", b"", "detected:utf-16-le"), ("utf-16", b"", "bom:utf-16"), ("utf-32", b"", "bom:utf-32"),
+    ("utf-8", b"\xef\xbb\xbf", "bom:utf-8")])
+def test_jsonl_in_other_unicode_encodings_keeps_every_record(tmp_path, encoding, prefix, note):
+    records = [{"id": f"r{i}", "text": f"Record {i} ✓ " + BODIES[i % 2]} for i in range(3)]
+    data = prefix + "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode(encoding)
+    for name in ("recs.jsonl", "-"):
+        out = tmp_path / f"out-{name}"
+        if name == "-":
+            r = CliRunner().invoke(main, ["clean", "-", "-o", str(out), "--workers", "1", "--no-dedup"], input=data)
+        else:
+            (tmp_path / name).write_bytes(data)
+            r = clean(tmp_path / name, "-o", out, "--no-dedup")
+        assert r.exit_code == 0, r.output
+        docs = read_jsonl(out / "documents.jsonl")
+        assert [d["text"] for d in docs] == [x["text"] for x in records]
+        assert {d["meta"]["decoding"] for d in docs} == {note}
 
 
 # -- processes and messages --------------------------------------------------------------------------

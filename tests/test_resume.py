@@ -111,3 +111,14 @@ def test_resume_refuses_a_partial_file_cut_short(tmp_path):
     r = subprocess.run(_cleaner(*base, "-o", str(out), "--resume"), capture_output=True, text=True)
     assert r.returncode == 2 and "shorter" in r.stderr
     assert b"\x00" not in partial.read_bytes()  # never padded
+
+
+def test_resume_refuses_a_partial_file_changed_in_place(tmp_path):
+    _, base, out = _killed_run(tmp_path)
+    partial = out / ".documents.jsonl.partial"
+    data = bytearray(partial.read_bytes())
+    at = data.index(b'"text":"') + 8
+    data[at:at + 5] = b"XXXXX"  # same length, other text
+    partial.write_bytes(bytes(data))
+    r = subprocess.run(_cleaner(*base, "-o", str(out), "--resume"), capture_output=True, text=True)
+    assert r.returncode == 2 and "changed after its checkpoint" in r.stderr, r.stderr

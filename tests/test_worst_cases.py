@@ -56,3 +56,23 @@ def test_a_document_past_max_lines_is_kept_as_it_is_and_noted(tmp_path):
     assert cleaner.restore(str(tmp_path / "out"), "lines.txt") == text
     (doc,) = [d for d in map(__import__("json").loads, (tmp_path / "out" / "documents.jsonl").read_text().splitlines())]
     assert doc["text"] == text and doc["meta"]["blocks"].startswith("not cleaned: 2000 lines")
+
+
+def test_passages_that_take_too_long_to_index_leave_the_text_as_it_is(monkeypatch):
+    import time
+
+    real = PassageFingerprinter.keys
+
+    def slow(self, docs_units, doc_ids):
+        if any("ferry" in d for d in doc_ids):
+            time.sleep(3)
+        return real(self, docs_units, doc_ids)
+
+    monkeypatch.setattr(PassageFingerprinter, "keys", slow)
+    texts = {"ferry": "\n\n".join([SENTENCE] * 3) + "\n", "other": "A short note about rivers and their bridges.\n"}
+    docs = [cleaner.Document(id=k, text=v, source=k) for k, v in texts.items()]
+    config = Config().with_overrides({"input.max_seconds": 1.0, "run.workers": 1})
+    results = {r.doc.id: r for r in cleaner.Cleaner(config).clean_documents(docs)}
+    assert results["ferry"].doc.meta["passage_dedup"] == "timeout"
+    assert results["ferry"].text == texts["ferry"]  # its repeats stay: when in doubt, keep
+    assert results["other"].text == texts["other"] and "passage_dedup" not in results["other"].doc.meta

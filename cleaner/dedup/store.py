@@ -119,8 +119,14 @@ class IndexDatabase:
 
     def __init__(self, path: str, settings: dict[str, Any]):
         self.path = path
-        # The lock goes by the file's real path: the same index reached through a link is locked too.
-        self._lock = open(os.path.realpath(path) + ".lock", "a+")
+        # The lock goes by the file's real path (the same index reached through a symbolic link
+        # is locked too), and then by the file itself (a hard link shares its inode).
+        try:
+            self._lock = open(os.path.realpath(path) + ".lock", "a+")
+        except OSError as e:
+            raise IndexMismatch(f"cannot use index {path}: {e.strerror} (its folder must exist and be "
+                                f"writable)") from None
+        self._file_lock: int | None = None
         try:
             fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -129,6 +135,12 @@ class IndexDatabase:
         try:
             check_index_file(path)
             self.conn = sqlite3.connect(path, isolation_level=None)
+            self._file_lock = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                fcntl.flock(self._file_lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise IndexBusy(f"index {path} is in use by another cleaner run (through another name); "
+                                f"wait for it to finish") from None
             self.conn.execute("PRAGMA synchronous = NORMAL")
             if self.conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:  # new, or unmarked
                 self.conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
@@ -140,11 +152,22 @@ class IndexDatabase:
             self.passages = SqliteRecords(self, "passages", "payload",
                                           ("doc_seq", "doc_id", "unit", "start", "end", "alive", "keys"))
         except sqlite3.DatabaseError as e:
-            self._lock.close()
+            self._unlock()
             raise damaged(path, e) from None
         except BaseException:
-            self._lock.close()
+            self._unlock()
             raise
+
+    def _unlock(self) -> None:
+        conn = getattr(self, "conn", None)
+        if conn is not None:
+            conn.close()
+            self.conn = None
+        if self._file_lock is not None:
+            os.close(self._file_lock)
+            self._file_lock = None
+        if self._lock is not None:
+            self._lock.close()
 
     @classmethod
     def open_read_only(cls, path: str) -> "IndexDatabase":
@@ -234,6 +257,10 @@ class IndexDatabase:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             conn.close()
+            self.conn = None
+        if getattr(self, "_file_lock", None) is not None:
+            os.close(self._file_lock)
+            self._file_lock = None
         if self._lock is not None:
             self._lock.close()
         if getattr(self, "_copy", None):
