@@ -24,6 +24,7 @@ from rapidfuzz.distance import Indel
 from ..config import PassageDedupConfig
 from ..model import Block, Removal, Span
 from ..segment import removal_spans
+from .shingles import sorted_unique
 from .units import Unit, unit_arrays, unpack_record
 
 STAGE = "passage-dedup"
@@ -90,7 +91,7 @@ def align_windows(units: bytes, windows: list[tuple[int, list[int]]], payloads: 
         lo = k - w + 1
         window, window_numbers = hashes[h[lo]:h[k + 1]], numbers[h[lo]:h[k + 1]]
         own = shingles[s[lo]:s[k + 1]]
-        window_shingles = own if w == 1 else np.unique(own)
+        window_shingles = own if w == 1 else sorted_unique(own)
         scored = []
         for rank, source in enumerate(sources):
             if source >= 0:

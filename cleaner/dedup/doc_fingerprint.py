@@ -11,7 +11,7 @@ from ..config import DocumentDedupConfig
 from ..spill import CompactPickle
 from .index import band_keys, choose_bands
 from .minhash import MinHasher
-from .shingles import batch_word_hashes, batch_word_shingles, char_shingles, to32
+from .shingles import batch_word_hashes, batch_word_shingles, char_shingles, sorted_unique, to32
 
 # Recall wanted at the threshold when choosing bands x rows.
 RECALL_AT_THRESHOLD = 0.999
@@ -44,17 +44,31 @@ class DocumentFingerprinter:
         """Fingerprints of a batch of documents, with a fixed number of numpy calls per batch."""
         hashes = batch_word_hashes(texts, digits)
         written = batch_word_hashes(texts, False) if digits else hashes
-        figures = [np.where(w != h, w | np.uint32(1), np.uint32(0)) for h, w in zip(hashes, written)]
+        figures = _figure_sets(hashes, written)
         if self.cfg.shingle == "word":
             shingles = batch_word_shingles(hashes, self.cfg.ngram)
         else:
             shingles = [char_shingles(t, self.cfg.ngram, digits) for t in texts]
         signatures = self.hasher.signatures([to32(s) for s in shingles])
         keys = band_keys(signatures, self.bands, self.rows)
-        return [DocFingerprint(_digest(np.concatenate([h, f])), s, k, np.unique(f[f != 0]), len(h))
-                for h, f, s, k in zip(hashes, figures, shingles, keys)]
+        return [DocFingerprint(_digest(np.concatenate([h, w])), s, k, f, len(h))
+                for h, w, f, s, k in zip(hashes, written, figures, shingles, keys)]
 
 
 def _digest(hashes: np.ndarray) -> int:
     """64-bit digest of a normalised word sequence (an exact copy has the same)."""
     return int.from_bytes(hashlib.blake2b(hashes.tobytes(), digest_size=8).digest(), "little")
+
+
+def _figure_sets(folded: list[np.ndarray], written: list[np.ndarray]) -> list[np.ndarray]:
+    """Per document, the sorted unique hashes (odd: never 0) of its words with digits as
+    written, made unique for the whole batch by one sort of (document << 32 | hash)."""
+    lengths = np.array([len(h) for h in folded], dtype=np.int64)
+    if not lengths.sum():
+        return [np.empty(0, dtype=np.uint32) for _ in folded]
+    h, w = np.concatenate(folded), np.concatenate(written)
+    doc = np.repeat(np.arange(len(folded), dtype=np.uint64), lengths)
+    at = h != w  # folding changed the word: it has digits
+    keyed = sorted_unique((doc[at] << np.uint64(32)) | (w[at] | np.uint32(1)).astype(np.uint64))
+    bounds = np.searchsorted(keyed >> np.uint64(32), np.arange(len(folded) + 1, dtype=np.uint64))
+    return [(keyed[bounds[i]:bounds[i + 1]] & np.uint64(0xFFFFFFFF)).astype(np.uint32) for i in range(len(folded))]

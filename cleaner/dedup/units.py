@@ -15,7 +15,7 @@ import numpy as np
 
 from ..model import Block, Span
 from ..segment import split_sentences
-from .shingles import hash_words, ngram_hashes, to32, word_spans, words
+from .shingles import hash_words, ngram_hashes, sorted_unique, to32, word_spans, words
 
 MAX_UNIT_WORDS = 40
 EMPTY = np.empty(0, dtype=np.uint32)
@@ -58,7 +58,7 @@ def passage_units(text: str, blocks: list[Block], stopwords: frozenset[str], min
         hashes = all_hashes[pos:pos + n]
         content = hashes[np.array([w not in stopwords for w in all_words[pos:pos + n]], dtype=bool)] if n else EMPTY
         pairs = to32(ngram_hashes(hashes, 2)) if n >= 2 else EMPTY
-        units.append(Unit(block, g[0][0], g[-1][1], hashes, np.union1d(content, pairs), all_numbers[pos:pos + n]))
+        units.append(Unit(block, g[0][0], g[-1][1], hashes, sorted_unique(np.concatenate([content, pairs])), all_numbers[pos:pos + n]))
         pos += n
     return units
 
