@@ -25,6 +25,8 @@ cet cest bst ist ago sec secs second seconds min mins minute minutes hr hrs hour
 week weeks month months year years yr yrs h d w updated posted published modified at on last
 """.split())
 _WORD = re.compile(r"\w+")
+_NOT_ALNUM = re.compile(r"[\W_]+")
+_SPACES = re.compile(r"\s+")
 _SEPARATORS = re.compile(r"[|•·»«©®™►▶◄→←]")
 # Scripts written without spaces between words: Han, kana, Thai, Lao, Khmer, Myanmar.
 _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]")
@@ -63,20 +65,20 @@ def block_features(block: Block, stopwords: frozenset[str]) -> LineFeatures:
 def line_features(line: str, stopwords: frozenset[str], kind: str = "p", link_share: float = 0.0,
                   alone: bool = True) -> LineFeatures:
     words = _WORD.findall(line)
-    lower = [w.lower() for w in words]
+    lower = list(map(str.lower, words))
     alpha = [w for w in words if w[0].isalpha()]
     n = word_count(line, words)
     ends = bool(_ENDS_SENTENCE.search(line))
     ellipsis = bool(_ELLIPSIS.search(line))
-    alnum = "".join(ch for ch in line.casefold() if ch.isalnum())
-    visible = sum(1 for ch in line if not ch.isspace())
+    alnum = _NOT_ALNUM.sub("", line.casefold())  # (regex \w is str.isalnum() and "_")
+    visible = len(line) - sum(map(len, _SPACES.findall(line)))  # (regex \s is str.isspace())
     return LineFeatures(
         words=n,
         chars=len(line),
-        stopword_share=sum(w in stopwords for w in lower) / len(words) if words else 0.0,
+        stopword_share=sum(map(stopwords.__contains__, lower)) / len(words) if words else 0.0,
         title_case_share=sum(w[0].isupper() for w in alpha) / len(alpha) if alpha else 0.0,
         upper_share=sum(w.isupper() and len(w) > 1 for w in alpha) / len(alpha) if alpha else 0.0,
-        digit_share=sum(ch.isdigit() for ch in alnum) / len(alnum) if alnum else 0.0,
+        digit_share=sum(map(str.isdigit, alnum)) / len(alnum) if alnum else 0.0,
         symbol_share=(visible - len(alnum)) / visible if visible else 0.0,
         mean_word_length=len(alnum) / n if n else 0.0,
         ends_sentence=ends and not ellipsis,
@@ -87,7 +89,7 @@ def line_features(line: str, stopwords: frozenset[str], kind: str = "p", link_sh
         media_duration=bool(_MEDIA_DURATION.search(line)),
         separators=bool(_SEPARATORS.search(line)),
         alnum=alnum,
-        content_words=frozenset(w for w in lower if len(w) >= 3 and w.isalpha() and w not in stopwords),
+        content_words=frozenset(w for w in set(lower).difference(stopwords) if len(w) >= 3 and w.isalpha()),
         kind=kind,
         link_share=link_share,
         alone=alone,

@@ -29,14 +29,27 @@ def script_of(words) -> str:
     names: LATIN, CYRILLIC, DEVANAGARI, CJK, ...)."""
     counts: Counter[str] = Counter()
     for w in words:
-        ch = next((c for c in w if c.isalpha()), None)
+        ch = w[0] if w[:1].isalpha() else next((c for c in w if c.isalpha()), None)
         if ch is not None:
-            counts[unicodedata.name(ch, "UNKNOWN").split()[0]] += 1
+            counts[_script(ch)] += 1
     return min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0] if counts else ""
+
+
+@lru_cache(maxsize=1 << 16)
+def _script(ch: str) -> str:
+    return unicodedata.name(ch, "UNKNOWN").split()[0]
 
 
 SAMPLE_WORDS = 400
 LIST_SAMPLE = 200  # words of a stoplist, spread over it, that tell its script
+
+
+@lru_cache(maxsize=64)
+def _index_of_script(script: str) -> dict[str, tuple[int, ...]]:
+    """Word -> the stoplists written in `script` that hold it."""
+    _, index, _, scripts = _stoplists()
+    out = {w: tuple(i for i in ids if scripts[i] == script) for w, ids in index.items()}
+    return {w: ids for w, ids in out.items() if ids}
 
 
 def detect_language(words: list[str], sample: int = SAMPLE_WORDS) -> str | None:
@@ -44,16 +57,15 @@ def detect_language(words: list[str], sample: int = SAMPLE_WORDS) -> str | None:
     among the languages written in the words' script (some stoplists carry words of other
     languages: Marathi's has English ones); None when no list covers at least 10% of them
     (unknown language or not prose)."""
-    names, index, lists, scripts = _stoplists()
+    names, _, lists, _ = _stoplists()
     words = words[:sample]
     if not words:
         return None
-    script = script_of(words)
+    lists_of = _index_of_script(script_of(words))
     hits: Counter[int] = Counter()
     for w, n in Counter(words).items():
-        for i in index.get(w, ()):
-            if scripts[i] == script:
-                hits[i] += n
+        for i in lists_of.get(w, ()):
+            hits[i] += n
     if not hits:
         return None
     # A long list matches more words by its size alone (Finnish's has 6,813, with English ones).

@@ -52,15 +52,32 @@ def passage_units(text: str, blocks: list[Block], stopwords: frozenset[str], min
     all_words = [w for _, g in groups for _, _, ws in g for w in ws]
     all_hashes = hash_words(all_words)
     all_numbers = number_hashes(text, groups, all_words) if digits else np.zeros(len(all_words), np.uint32)
+    counts = np.array([sum(len(ws) for _, _, ws in g) for _, g in groups], dtype=np.int64)
+    shingles = _unit_shingles(all_hashes, np.array([w not in stopwords for w in all_words], dtype=bool), counts)
     units, pos = [], 0
-    for block, g in groups:
-        n = sum(len(ws) for _, _, ws in g)
-        hashes = all_hashes[pos:pos + n]
-        content = hashes[np.array([w not in stopwords for w in all_words[pos:pos + n]], dtype=bool)] if n else EMPTY
-        pairs = to32(ngram_hashes(hashes, 2)) if n >= 2 else EMPTY
-        units.append(Unit(block, g[0][0], g[-1][1], hashes, sorted_unique(np.concatenate([content, pairs])), all_numbers[pos:pos + n]))
+    for (block, g), n, sh in zip(groups, counts.tolist(), shingles):
+        units.append(Unit(block, g[0][0], g[-1][1], all_hashes[pos:pos + n], sh, all_numbers[pos:pos + n]))
         pos += n
     return units
+
+
+def _unit_shingles(hashes: np.ndarray, content: np.ndarray, counts: np.ndarray) -> list[np.ndarray]:
+    """Each unit's shingle set, its content words and its word pairs (sorted unique), for all
+    the units of a document at once: pairs are hashed over the whole word sequence and those
+    across a unit boundary dropped, then one sort of (unit << 32 | shingle) makes them unique
+    per unit."""
+    if not len(counts):
+        return []
+    unit = np.repeat(np.arange(len(counts), dtype=np.uint64), counts)
+    keyed = [(unit[content] << np.uint64(32)) | hashes[content].astype(np.uint64)]
+    if len(hashes) >= 2:
+        pairs = to32(ngram_hashes(hashes, 2))
+        inside = unit[:-1] == unit[1:]
+        keyed.append((unit[:-1][inside] << np.uint64(32)) | pairs[inside].astype(np.uint64))
+    keyed = sorted_unique(np.concatenate(keyed))
+    bounds = np.searchsorted(keyed >> np.uint64(32), np.arange(len(counts) + 1, dtype=np.uint64))
+    values = (keyed & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    return [values[bounds[k]:bounds[k + 1]] for k in range(len(counts))]
 
 
 def number_hashes(text: str, groups: list, folded: list[str]) -> np.ndarray:
