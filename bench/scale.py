@@ -23,6 +23,8 @@ import resource
 import shutil
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -206,6 +208,11 @@ def run_cleaner(path: str, workers: int, work: str, full: bool) -> dict:
     cfg = Config().with_overrides({"run.workers": workers, "dedup.passages.enabled": full,
                                    "boilerplate.enabled": full, "boilerplate.site_template_min_pages": 0,
                                    "run.batch_size": 64})
+    scratch = os.path.join(work, "tmp")  # the run's temporary files, measured while it runs
+    shutil.rmtree(scratch, ignore_errors=True)
+    os.makedirs(scratch)
+    os.environ["TMPDIR"] = tempfile.tempdir = scratch
+    sampler = DiskSampler(scratch)
     t = time.perf_counter()
     dropped, docs = [], 0
     with Cleaner(cfg) as cleaner:
@@ -222,10 +229,51 @@ def run_cleaner(path: str, workers: int, work: str, full: bool) -> dict:
         doc_bytes = cleaner.documents.index.memory_bytes()
         passage_bytes = cleaner.passages.index.memory_bytes() if cleaner.passages else 0
         passages = len(cleaner.passages.index) if cleaner.passages else 0
-    return {"seconds": time.perf_counter() - t, "docs": docs, "chars": summary["characters"]["in"],
+    seconds = time.perf_counter() - t
+    sampler.stop()
+    return {"seconds": seconds, "docs": docs, "chars": summary["characters"]["in"], "temp_bytes": sampler.peak,
             "dropped": dropped, "peak_mb": peak_mb(), "workers_peak_mb": children_peak_mb(),
             "timings": summary["timings_seconds"], "doc_index_bytes": doc_bytes, "passage_index_bytes": passage_bytes,
             "passages": passages}
+
+
+class DiskSampler:
+    """The peak size (allocated blocks) of the temporary files in a folder, sampled 5 times a
+    second: the files in it, and the anonymous ones this process holds open there."""
+
+    def __init__(self, folder: str):
+        self.folder, self.peak = folder, 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _size(self) -> int:
+        total = 0
+        for root, _, files in os.walk(self.folder):
+            for f in files:
+                try:
+                    total += os.lstat(os.path.join(root, f)).st_blocks * 512
+                except OSError:
+                    pass
+        # Spools and record files are anonymous (unlinked at creation): found through this
+        # process's open descriptors.
+        for fd in os.listdir("/proc/self/fd"):
+            try:
+                target = os.readlink(f"/proc/self/fd/{fd}")
+                if target.startswith(self.folder) and target.endswith("(deleted)"):
+                    total += os.stat(f"/proc/self/fd/{fd}").st_blocks * 512
+            except OSError:
+                pass
+        return total
+
+    def _run(self) -> None:
+        while not self._done.wait(0.2):
+            self.peak = max(self.peak, self._size())
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._size())
 
 
 def _child(fn, args, queue) -> None:
@@ -312,11 +360,11 @@ def report(rows: list) -> None:
 
     print(f"\ncopies at Jaccard >= {THRESHOLD}: share found; copies below it dropped; other documents dropped")
     print("\n| documents | system | job | workers | docs/s | MB/s | vs datasketch | copies >= 0.8 found | below 0.8 "
-          "| others | peak RSS MB (workers) | index bytes/doc in memory |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "| others | peak RSS MB (workers) | index bytes/doc in memory | temporary disk KB/doc |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for n, (name, job, workers), r, note in rows:
         if r is None:
-            print(f"| {n:,} | {name} | {job} | {workers} | - | - | - | - | - | - | - | {note} |")
+            print(f"| {n:,} | {name} | {job} | {workers} | - | - | - | - | - | - | - | - | {note} |")
             continue
         rate, b = r["docs"] / r["seconds"], base(n)
         ratio = f"{rate / (b['docs'] / b['seconds']):.2f}x" if b else "-"
@@ -326,8 +374,10 @@ def report(rows: list) -> None:
             if r["passages"]:
                 index += f" ({r['passage_index_bytes'] / r['docs']:.0f} of it for {r['passages'] / r['docs']:.0f} passages)"
         workers_mb = f" ({r['workers_peak_mb']:.0f})" if r["workers_peak_mb"] else ""
+        temp = f"{r['temp_bytes'] / r['docs'] / 1024:.1f}" if "temp_bytes" in r else "-"
         print(f"| {n:,} | {name} | {job} | {workers} | {rate:,.0f} | {r['chars'] / 1e6 / r['seconds']:.2f} | {ratio} "
-              f"| {r['recall']:.3f} | {r['below']} | {r['false_drops']} | {r['peak_mb']:.0f}{workers_mb} | {index} |")
+              f"| {r['recall']:.3f} | {r['below']} | {r['false_drops']} | {r['peak_mb']:.0f}{workers_mb} | {index} "
+              f"| {temp} |")
 
     print("\nworkers: 2 against 1, same run")
     for n in sorted({m for m, _, _, _ in rows}):
