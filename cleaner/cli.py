@@ -84,7 +84,7 @@ def main() -> None:
 
 @main.command()
 @click.argument("inputs", nargs=-1, required=True)
-@click.option("-o", "--output", required=True, type=click.Path(file_okay=False), help="Output folder.")
+@click.option("-o", "--output", required=True, help="Output folder (created if missing).")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "text"]), default="jsonl", show_default=True,
               help="jsonl: documents.jsonl; text: one cleaned .txt per document.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False),
@@ -108,7 +108,7 @@ def main() -> None:
 @click.option("--engine", type=click.Choice(["local", "ray"]),
               help="local: a process pool [default]; ray: Ray Data (pip install 'cleaner[ray]').")
 @click.option("--ray-address", help="A Ray cluster to join (default: start Ray on this machine).")
-@click.option("--index", "index_path", type=click.Path(dir_okay=False),
+@click.option("--index", "index_path",
               help="SQLite index kept across runs: drop what earlier runs kept, and add what this run keeps.")
 @click.option("--resume", is_flag=True,
               help="Continue a killed run into the same OUTPUT (same inputs and settings): nothing written twice.")

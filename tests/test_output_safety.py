@@ -191,6 +191,16 @@ def test_a_refused_run_leaves_the_output_folder_as_it_was(tmp_path):
     assert clean(src, "-o", out).exit_code == 0  # no --overwrite or --resume needed
 
 
+def test_an_output_or_index_of_the_wrong_kind_gets_a_message_not_the_usage(tmp_path):
+    src = inputs(tmp_path)
+    (tmp_path / "afile").write_text("mine")
+    (tmp_path / "adir").mkdir()
+    for args in (["-o", tmp_path / "afile"], ["-o", tmp_path / "out", "--index", tmp_path / "adir"]):
+        r = clean(src, *args)
+        assert r.exit_code == 2 and "Usage" not in r.output and "Error" in r.output, r.output
+    assert (tmp_path / "afile").read_text() == "mine"
+
+
 def test_restore_does_not_block_on_a_fifo_put_in_place_of_a_file(tmp_path):
     src = inputs(tmp_path)
     out = tmp_path / "out"
