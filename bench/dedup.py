@@ -365,26 +365,34 @@ def passage_scores(docs: list[Doc], result: dict) -> dict:
             "topic_touched": topic_touched}
 
 
-def copied_share(d: Doc) -> float:
-    """Share of a document's words that repeat earlier text (the generator's record)."""
-    words = [m.start() for m in _WORD.finditer(d.text)]
-    copied = sum(any(s <= w < e for s, e, _ in d.copied) for w in words)
-    return copied / len(words) if words else 0.0
+def copied_words(d: Doc, start: int = 0, end: int | None = None) -> tuple[int, int]:
+    """(words that repeat earlier text by the generator's record, words) in d.text[start:end]."""
+    words = [m.start() for m in _WORD.finditer(d.text, start, len(d.text) if end is None else end)]
+    return sum(any(s <= w < e for s, e, _ in d.copied) for w in words), len(words)
 
 
-def whole_copy_scores(docs: list[Doc], truth: set[str], result: dict, residue: float) -> dict:
-    """Documents dropped as mostly a copy, and copies at or above the threshold left behind as
-    fragments (not dropped, part of their text removed)."""
-    by_id = {d.id: d for d in docs}
+def mostly_right(result: dict, by_id: dict[str, Doc], residue: float) -> set[str]:
+    """The documents dropped as mostly a copy that do have `residue` of their words copied."""
+    right = set()
+    for i in result.get("mostly", ()):
+        copied, words = copied_words(by_id[i])
+        if words and copied / words >= residue:
+            right.add(i)
+    return right
+
+
+def whole_copy_scores(truth: set[str], result: dict, right: set[str]) -> dict:
+    """Documents dropped as mostly a copy (`right`: those rightly), and copies at or above the
+    threshold left behind as fragments (not dropped, part of their text removed)."""
     mostly = result["mostly"]
-    wrong = [i for i in mostly if i not in truth and copied_share(by_id[i]) < residue]
+    wrong = mostly - truth - right
     fragments = [i for i in truth if i not in result["dropped"] and result["removed"].get(i)]
     whole = [i for i in truth if i not in result["dropped"] and not result["removed"].get(i)]
     return {"mostly": len(mostly), "mostly_in_truth": len(mostly & truth), "mostly_wrong": len(wrong),
             "fragments": len(fragments), "kept_whole": len(whole)}
 
 
-def all_removals(docs: list[Doc], truth: set[str], result: dict, residue: float) -> tuple[int, int, int]:
+def all_removals(docs: list[Doc], truth: set[str], result: dict, right_copies: set[str]) -> tuple[int, int, int]:
     """(right by the generator's record, right also counting repeats the source articles hold
     themselves, all) over every duplicate removal. A dropped document is right as in
     `document_scores`; a removed passage when at least half its words are recorded as copied,
@@ -396,20 +404,21 @@ def all_removals(docs: list[Doc], truth: set[str], result: dict, residue: float)
     for d in docs:
         tokens = [(m.start(), m.group().lower()) for m in _WORD.finditer(d.text)]
         grams = [(tokens[i][0], hash(tuple(w for _, w in tokens[i:i + 5]))) for i in range(len(tokens) - 4)]
+        first_at: dict[int, int] = {}  # where each 5-gram first occurs in the document
+        for pos, g in grams:
+            first_at.setdefault(g, pos)
         if d.id in result["dropped"]:
             total += 1
-            ok = d.id in truth or (d.id in result["mostly"] and copied_share(d) >= residue)
+            ok = d.id in truth or d.id in right_copies
             right += ok
             real += ok
         for s, e in result["removed"].get(d.id, []) if d.id not in result["dropped"] else []:
-            words = [m.start() for m in _WORD.finditer(d.text, s, e)]
-            copied = sum(any(cs <= w < ce for cs, ce, _ in d.copied) for w in words)
+            copied, words = copied_words(d, s, e)
             total += 1
-            right += copied >= 0.5 * len(words)
+            right += copied >= 0.5 * words
             mine = [g for pos, g in grams if s <= pos < e]
-            before = {g for pos, g in grams if pos < s}
-            found = sum(g in seen or g in before for g in mine)
-            real += copied >= 0.5 * len(words) or (bool(mine) and found >= 0.5 * len(mine))
+            found = sum(g in seen or first_at[g] < s for g in mine)
+            real += copied >= 0.5 * words or (bool(mine) and found >= 0.5 * len(mine))
         seen.update(g for _, g in grams)
     return right, real, total
 
@@ -449,19 +458,19 @@ def main() -> None:
     by_id = {d.id: d for d in docs}
     print("\n| system | bands x rows | doc precision | doc recall | docs/s | speed vs datasketch | peak RSS MB (+ over texts loaded) |")
     print("|---|---|---|---|---|---|---|")
+    right_copies = {name: mostly_right(r, by_id, residue) for name, r in results.items()}
     for name, r in results.items():
-        right = {i for i in r.get("mostly", ()) if copied_share(by_id[i]) >= residue}
-        s = document_scores(r["dropped"], truth, right)
+        s = document_scores(r["dropped"], truth, right_copies[name])
         rate = len(docs) / r["seconds"]
         print(f"| {name} | {r['bands_rows']} | {s['precision']:.4f} | {s['recall']:.4f} | {rate:.0f} | "
               f"{rate / (len(docs) / base['seconds']):.2f}x | {r['rss_peak']:.0f} (+{r['rss_peak'] - r['rss_before']:.0f}) |")
     full = results["cleaner"]
-    w = whole_copy_scores(docs, truth, full, residue)
+    w = whole_copy_scores(truth, full, right_copies["cleaner"])
     print(f"\nwhole copies (cleaner): {w['mostly']} dropped as duplicate:mostly-copy ({w['mostly_in_truth']} at "
           f"Jaccard >= {THRESHOLD}; {w['mostly_wrong']} with less than {residue:.0%} of their words copied: wrong); "
           f"copies at Jaccard >= {THRESHOLD} left as fragments: {w['fragments']}, left whole: {w['kept_whole']}")
     p = passage_scores(docs, full)
-    right, real, total = all_removals(docs, truth, full, residue)
+    right, real, total = all_removals(docs, truth, full, right_copies["cleaner"])
     print(f"all duplicate removals (documents dropped, passages removed; numeric distractors included): "
           f"precision {right / max(1, total):.4f} by the generator's record ({right} of {total}), "
           f"{real / max(1, total):.4f} counting text the source articles themselves repeat ({real} of {total})")

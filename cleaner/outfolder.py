@@ -65,6 +65,16 @@ def sha256_file(fd: int) -> tuple[int, str]:
     return size, h.hexdigest()
 
 
+def write_all(fd: int, data: bytes, path: str) -> None:
+    """All of `data` to `fd` (a write can take less than it is given); an error names `path`."""
+    view = memoryview(data)
+    try:
+        while view:
+            view = view[os.write(fd, view):]
+    except OSError as e:
+        raise OSError(e.errno, e.strerror, path) from None
+
+
 def check_name(name: str, folder: str) -> None:
     """A file name of the run must stay inside its folder: relative, no empty, `.` or `..` part
     (a manifest or names journal that says otherwise was not written by cleaner)."""
@@ -117,11 +127,12 @@ class OutputFolder:
             if not overwrite:
                 what = "a killed run (continue it with --resume)" if earlier.get("status") != "complete" else "an earlier run"
                 raise OutputFolderError(f"the output folder {path} holds {what}; use --overwrite to replace it")
-            foreign = sorted(set(entries) - {n.split("/")[0] for n in self._run_names(earlier)} - {LOCK, MANIFEST})
+            names = self._run_names(earlier)
+            foreign = sorted(set(entries) - {n.split("/")[0] for n in names} - {LOCK, MANIFEST})
             if foreign:  # checked before anything is removed
                 raise OutputFolderError(f"the output folder {path} holds files that are not the earlier run's "
                                         f"({', '.join(foreign[:3])}): choose an empty or new folder")
-            self._remove_run(earlier)
+            self._remove_run(names)
             left = sorted(set(os.listdir(self.fd)) - {LOCK})
             if left:
                 raise OutputFolderError(f"the output folder {path} holds files that are not the earlier run's "
@@ -155,10 +166,9 @@ class OutputFolder:
             check_name(name, self.path)
         return names
 
-    def _remove_run(self, earlier: dict[str, Any]) -> None:
-        """Remove exactly the files the earlier run lists (`_run_names`), then the folders they
-        were in."""
-        names = self._run_names(earlier)
+    def _remove_run(self, names: list[str]) -> None:
+        """Remove exactly the files the earlier run lists (`_run_names`) and its manifest, then
+        the folders they were in."""
         for name in names + [MANIFEST]:
             self.unlink(name)
         folders = {"/".join(n.split("/")[:k]) for n in names for k in range(1, n.count("/") + 1)}
@@ -273,9 +283,7 @@ class OutputFolder:
         self.unlink(tmp)  # what a killed run of this output left
         fd = self.create(tmp)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
+            write_all(fd, data, os.path.join(self.path, name))
             os.fsync(fd)
         except OSError as e:
             raise OSError(e.errno, e.strerror, os.path.join(self.path, name)) from None

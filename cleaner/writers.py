@@ -14,7 +14,8 @@ import re
 from typing import Any
 
 from .model import Document, Removal, Result, restore_text
-from .outfolder import MANIFEST, NAMES_JOURNAL, OutputFolder, OutputFolderError, RunOutput, read_names_journal
+from .outfolder import (MANIFEST, NAMES_JOURNAL, OutputFolder, OutputFolderError, RunOutput, read_names_journal,
+                        write_all)
 
 DOCUMENTS = "documents.jsonl"
 REMOVED = "removed.jsonl"
@@ -76,29 +77,24 @@ class _Partial:
             os.close(self.fd)
             raise ResumeMismatch(f"cannot resume: {self.hidden} in {folder.path} is shorter ({have} bytes) than its "
                                  f"checkpoint ({size} bytes): the partial output was damaged; start over with --overwrite")
-        os.ftruncate(self.fd, size)
         self._hash = hashlib.sha256()
-        os.lseek(self.fd, 0, os.SEEK_SET)
         left = size
         while left:
-            chunk = os.read(self.fd, min(left, 1 << 20))
+            chunk = os.pread(self.fd, min(left, 1 << 20), size - left)
             self._hash.update(chunk)
             left -= len(chunk)
-        self.size = size
         if digest is not None and self._hash.hexdigest() != digest:
             os.close(self.fd)
             raise ResumeMismatch(f"cannot resume: {self.hidden} in {folder.path} was changed after its checkpoint "
                                  f"(its first {size} bytes differ): start over with --overwrite")
+        os.ftruncate(self.fd, size)  # what came after the checkpoint is written again
+        os.lseek(self.fd, size, os.SEEK_SET)
+        self.size = size
 
     def write(self, data: bytes) -> None:
         self._hash.update(data)
         self.size += len(data)
-        view = memoryview(data)
-        try:
-            while view:
-                view = view[os.write(self.fd, view):]
-        except OSError as e:
-            raise OSError(e.errno, e.strerror, os.path.join(self._folder.path, self.hidden)) from None
+        write_all(self.fd, data, os.path.join(self._folder.path, self.hidden))
 
     def digest(self) -> str:
         """SHA-256 of what was written so far."""

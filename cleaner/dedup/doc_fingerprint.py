@@ -11,7 +11,7 @@ from ..config import DocumentDedupConfig
 from ..spill import CompactPickle
 from .index import band_keys, choose_bands
 from .minhash import MinHasher
-from .shingles import batch_word_hashes, batch_word_shingles, char_shingles, sorted_unique, to32
+from .shingles import batch_word_hashes, batch_word_shingles, char_shingles, to32, unique_per_group
 
 # Recall wanted at the threshold when choosing bands x rows.
 RECALL_AT_THRESHOLD = 0.999
@@ -69,6 +69,4 @@ def _figure_sets(folded: list[np.ndarray], written: list[np.ndarray]) -> list[np
     h, w = np.concatenate(folded), np.concatenate(written)
     doc = np.repeat(np.arange(len(folded), dtype=np.uint64), lengths)
     at = h != w  # folding changed the word: it has digits
-    keyed = sorted_unique((doc[at] << np.uint64(32)) | (w[at] | np.uint32(1)).astype(np.uint64))
-    bounds = np.searchsorted(keyed >> np.uint64(32), np.arange(len(folded) + 1, dtype=np.uint64))
-    return [(keyed[bounds[i]:bounds[i + 1]] & np.uint64(0xFFFFFFFF)).astype(np.uint32) for i in range(len(folded))]
+    return unique_per_group(doc[at], w[at] | np.uint32(1), len(folded), 32, np.uint32)

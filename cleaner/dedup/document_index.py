@@ -204,6 +204,11 @@ class DocumentIndex:
         """The id of the first document of the item's cluster."""
         return self.doc_id(self._root(item))
 
+    def close(self) -> None:
+        """Release the store (a temporary one is deleted; the persistent index closes its own)."""
+        if self._store is not None:
+            self._store.close()
+
     def memory_bytes(self) -> int:
         """Memory held for the documents seen: band tables, lengths, parents."""
         return (self._lsh.memory_bytes() + self._exact.memory_bytes()

@@ -86,5 +86,4 @@ class DocumentStage:
         return Result(doc, "", [whole], dropped=True)
 
     def close(self) -> None:
-        if self.index._store is not None:
-            self.index.store.close()
+        self.index.close()

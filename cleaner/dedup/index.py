@@ -118,10 +118,6 @@ class BandTable:
         out[order] = np.minimum(sizes, self.cap)
         return found, out.reshape(rows.shape)
 
-    def bucket_sizes(self, keys: np.ndarray) -> np.ndarray:
-        """How many items each key's bucket holds now (at most `cap`)."""
-        return self.lookup(keys.reshape(1, -1))[1].ravel()
-
     def memory_bytes(self) -> int:
         return sum(k.nbytes + i.nbytes for k, i in self._runs)
 

@@ -183,22 +183,27 @@ def mostly_copy(doc: Document, units: list[Unit], found: list[Removal], residue:
     """The whole-document removal when the passages copied from one earlier document hold at
     least `residue` of the document's words (those of its units: its text after boilerplate
     removal), else None (`residue` 0: never)."""
-    total = sum(len(u.hashes) for u in units)
+    words = np.concatenate([[0], np.cumsum([len(u.hashes) for u in units])])
+    total = int(words[-1])
     if not total or not residue:
         return None
+    # Units are disjoint and in text order: those inside a removal are a run, found by two searches.
+    starts = np.array([u.start for u in units])
+    ends = np.array([u.end for u in units])
     lost: Counter[str] = Counter()
     stretch: dict[str, tuple[int, int]] = {}
     for r in found:
         source = r.duplicate_of
         if source is None or source.doc_id == doc.id:
             continue
-        lost[source.doc_id] += sum(len(u.hashes) for u in units if r.start <= u.start and u.end <= r.end)
+        first, last = np.searchsorted(starts, r.start, "left"), np.searchsorted(ends, r.end, "right")
+        lost[source.doc_id] += int(words[last] - words[first]) if last > first else 0
         lo, hi = stretch.get(source.doc_id, (source.start, source.end))
         stretch[source.doc_id] = (min(lo, source.start), max(hi, source.end))
     if not lost:
         return None
-    source_id, words = lost.most_common(1)[0]  # ties: the source met first
-    if words < residue * total:
+    source_id, copied = lost.most_common(1)[0]  # ties: the source met first
+    if copied < residue * total:
         return None
     return Removal(doc.id, 0, len(doc.text), doc.text, "document-dedup", "duplicate:mostly-copy",
-                   Span(source_id, *stretch[source_id]), words / total)
+                   Span(source_id, *stretch[source_id]), copied / total)

@@ -159,6 +159,16 @@ def sorted_unique(values: np.ndarray) -> np.ndarray:
     return s[keep]
 
 
+def unique_per_group(groups: np.ndarray, values: np.ndarray, n_groups: int, bits: int,
+                     dtype=np.uint64) -> list[np.ndarray]:
+    """The sorted unique `values` (each under 2**bits) of each group 0..n_groups-1, all groups
+    made unique by one sort of (group << bits | value)."""
+    keyed = sorted_unique((groups.astype(np.uint64) << np.uint64(bits)) | values.astype(np.uint64))
+    bounds = np.searchsorted(keyed >> np.uint64(bits), np.arange(n_groups + 1, dtype=np.uint64))
+    values = (keyed & np.uint64((1 << bits) - 1)).astype(dtype, copy=False)
+    return [values[bounds[i]:bounds[i + 1]] for i in range(n_groups)]
+
+
 def word_shingles(hashes: np.ndarray, n: int) -> np.ndarray:
     """Sorted unique 48-bit hashes of the word n-grams, from word hashes."""
     return sorted_unique(ngram_hashes(hashes, n) & _SHINGLE_MASK)
@@ -178,10 +188,9 @@ def batch_word_shingles(hash_lists: list[np.ndarray], n: int) -> list[np.ndarray
     doc = np.repeat(np.arange(len(lengths), dtype=np.uint64), lengths)[: len(grams)]
     ends = np.cumsum(lengths)
     inside = np.arange(len(grams)) + n <= ends[doc.astype(np.int64)]  # the n-gram ends in its document
-    keyed = sorted_unique((doc[inside] << np.uint64(SHINGLE_BITS)) | grams[inside])
-    bounds = np.searchsorted(keyed >> np.uint64(SHINGLE_BITS), np.arange(len(lengths) + 1, dtype=np.uint64))
+    per_doc = unique_per_group(doc[inside], grams[inside], len(lengths), SHINGLE_BITS)
     for i in np.flatnonzero(lengths >= n):
-        out[i] = keyed[bounds[i]:bounds[i + 1]] & _SHINGLE_MASK
+        out[i] = per_doc[i]
     return out
 
 

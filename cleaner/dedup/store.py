@@ -152,22 +152,11 @@ class IndexDatabase:
             self.passages = SqliteRecords(self, "passages", "payload",
                                           ("doc_seq", "doc_id", "unit", "start", "end", "alive", "keys"))
         except sqlite3.DatabaseError as e:
-            self._unlock()
+            self.close()
             raise damaged(path, e) from None
         except BaseException:
-            self._unlock()
+            self.close()
             raise
-
-    def _unlock(self) -> None:
-        conn = getattr(self, "conn", None)
-        if conn is not None:
-            conn.close()
-            self.conn = None
-        if self._file_lock is not None:
-            os.close(self._file_lock)
-            self._file_lock = None
-        if self._lock is not None:
-            self._lock.close()
 
     @classmethod
     def open_read_only(cls, path: str) -> "IndexDatabase":
@@ -252,6 +241,7 @@ class IndexDatabase:
         self.conn.execute("COMMIT")
 
     def close(self) -> None:
+        """Roll back what was not committed, release the locks (also after a failed open)."""
         conn = getattr(self, "conn", None)
         if conn is not None:
             if conn.in_transaction:

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..model import Block, Span
 from ..segment import split_sentences
-from .shingles import hash_words, ngram_hashes, sorted_unique, to32, word_spans, words
+from .shingles import hash_words, ngram_hashes, to32, unique_per_group, word_spans, words
 
 MAX_UNIT_WORDS = 40
 EMPTY = np.empty(0, dtype=np.uint32)
@@ -69,15 +69,12 @@ def _unit_shingles(hashes: np.ndarray, content: np.ndarray, counts: np.ndarray) 
     if not len(counts):
         return []
     unit = np.repeat(np.arange(len(counts), dtype=np.uint64), counts)
-    keyed = [(unit[content] << np.uint64(32)) | hashes[content].astype(np.uint64)]
+    groups, values = [unit[content]], [hashes[content]]
     if len(hashes) >= 2:
-        pairs = to32(ngram_hashes(hashes, 2))
         inside = unit[:-1] == unit[1:]
-        keyed.append((unit[:-1][inside] << np.uint64(32)) | pairs[inside].astype(np.uint64))
-    keyed = sorted_unique(np.concatenate(keyed))
-    bounds = np.searchsorted(keyed >> np.uint64(32), np.arange(len(counts) + 1, dtype=np.uint64))
-    values = (keyed & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-    return [values[bounds[k]:bounds[k + 1]] for k in range(len(counts))]
+        groups.append(unit[:-1][inside])
+        values.append(to32(ngram_hashes(hashes, 2))[inside])
+    return unique_per_group(np.concatenate(groups), np.concatenate(values), len(counts), 32, np.uint32)
 
 
 def number_hashes(text: str, groups: list, folded: list[str]) -> np.ndarray:
