@@ -165,3 +165,57 @@ def test_unspaced_scripts_count_characters_as_words():
 
     assert word_count("今日は市議会が川沿いの公園を拡張することを決めました。") >= 10
     assert word_count("plain English words here") == 4
+
+
+# -- which prose is the main text -----------------------------------------------------------------
+FOOTER_MENU = ["About us", "Contact", "Careers", "Advertise", "Privacy policy", "Terms of use", "Newsletters",
+               "Site map", "Help centre", "Accessibility"]
+NOTICE = ("This website uses cookies to improve your experience while you navigate through the website. Out of "
+          "these cookies, the cookies that are categorized as necessary are stored on your browser as they are "
+          "essential for the working of basic functionalities of the website. We also use third-party cookies "
+          "that help us analyze and understand how you use this website, and they are stored in your browser "
+          "only with your consent, which you can withdraw at any time from the settings page.")
+
+
+def main_text(lines: list[str]) -> list[str]:
+    """The blocks page_context puts in the main text of a one-block-a-line page."""
+    from cleaner.boilerplate.classifier import is_prose
+    from cleaner.boilerplate.context import page_context
+    from cleaner.boilerplate.features import block_features
+    from cleaner.segment import split_blocks
+
+    blocks = split_blocks("\n".join(lines) + "\n")
+    features = [block_features(b, stopwords("English")) for b in blocks]
+    prose = [is_prose(f, Config().boilerplate) for f in features]
+    return [b.text for b, c in zip(blocks, page_context(features, prose)) if c.in_main]
+
+
+def test_a_short_article_beats_a_longer_notice_at_the_bottom_of_the_page():
+    lines = NAV + ["River park to grow"] + ARTICLE + FOOTER_MENU + [NOTICE]  # 62 words, and 80
+    assert main_text(lines) == ARTICLE
+    kept = kept_lines("\n\n".join(lines))
+    assert all(line in kept for line in ARTICLE)
+
+
+def test_a_caption_printed_twice_counts_once():
+    caption = ("A view of the harbour at dawn, with the fishing boats coming in after a night at sea and the gulls "
+               "following them to the quay where the market opens at six.")
+    carousel = ["Harbour photos", caption, caption, "More photos", "Gallery"]
+    assert main_text(NAV + carousel + ["Gallery", "Photos"] + ARTICLE) == ARTICLE
+
+
+def test_a_comment_thread_is_not_the_main_text():
+    comments = []
+    for name, text in (("anna says:", ARTICLE[1]), ("bob says:", ARTICLE[2]), ("carl says:", ARTICLE[3])):
+        comments += [name, "November 19, 2019 at 10:15 am", text.replace("said", "wrote")]
+    article = [ARTICLE[0], "The vote followed two years of debate about the cost of the land and its upkeep."]
+    lines = NAV + ["River park to grow"] + article + ["Comments", "Leave a reply"] + FOOTER_MENU[:3] + comments
+    assert main_text(lines) == article
+
+
+def test_the_main_text_goes_on_across_an_inset():
+    inset = ["Related", "Ferry fares to rise", "Read more", "Advertisement"]
+    second = ["The park will gain a new boardwalk along the river, the council said in its plan for the park.",
+              "The river wetlands will be protected from building, and the council will plant new trees there."]
+    lines = NAV + ARTICLE + inset + second + FOOTER_MENU
+    assert main_text(lines) == ARTICLE + inset + second

@@ -57,6 +57,9 @@ def _same(out: Path, name: str, earlier: str = "") -> None:
                     assert have["duplicate_of"]["doc_id"] == want["duplicate_of"]["doc_id"]
                     assert have["reason"].startswith("duplicate:") and have["score"] > 0
                     have.update(duplicate_of=want["duplicate_of"], reason=want["reason"], score=want["score"])
+            for r in expected + got:  # the learned model's probability changes when it is refitted
+                if r["stage"] == "boilerplate":  # (issue 11); its decisions are pinned
+                    r["score"] = None
         assert got == expected, f"{name}: {f} differs from the pinned output"
 
 

@@ -193,3 +193,54 @@ def test_fences_close_on_their_own_kind():
     s = segment(text)
     assert s.layout.markdown
     assert [b.kind for b in s.blocks] == ["p", "code", "p"]
+
+
+def test_a_wrapped_article_under_a_long_bullet_menu_is_still_wrapped():
+    # A text browser's dump: a menu of many short bullet items, then an article whose wrapped
+    # lines happen to end at only two widths. The bullet items are no wrapped lines.
+    menu = "".join(f"  • {name} {kind}\n" for name in ("Markets", "Opinion", "Real Estate", "Arts", "Travel",
+                                                        "Science", "Politics", "Books")
+                   for kind in ("Video", "Podcasts", "Columns & Blogs"))
+    article = ("Gaming used to be so simple. We bought a game, sat down in front of the TV or\n"
+               "PC, ground our way to the end of it and then repeated the whole thing again.\n"
+               "\n"
+               "Now we spend money over and over on virtual perks. We play on phones and\n"
+               "tablets while socializing with far-flung friends. And there is no end as\n"
+               "the developers keep updating their biggest hits with new maps, quests or\n"
+               "characters.\n")
+    text = menu + "\n" + article
+    s = segment(text)
+    assert s.layout.width is not None
+    paragraphs = [b.text for b in s.blocks if b.kind == "p"]
+    assert paragraphs[0].startswith("Gaming used") and paragraphs[0].endswith("thing again.")
+    assert paragraphs[1].startswith("Now we spend") and paragraphs[1].endswith("characters.")
+    assert partitions(text)
+
+
+def test_a_wrapped_markdown_heading_is_one_block():
+    text = ("# The council votes to expand the river park after a long consultation with the\n"
+            "residents\n"
+            "\n"
+            "The council voted on Tuesday to expand the river park after a long public\n"
+            "consultation that drew hundreds of residents to the town hall over three\n"
+            "evenings in the spring.\n"
+            "\n"
+            "## What happens next\n"
+            "\n"
+            "Residents who attended the meeting said the plan would protect the wetlands\n"
+            "from new building. The mayor said work would begin in the spring.\n")
+    s = segment(text)
+    assert s.layout.markdown and s.layout.width
+    assert [(b.kind, b.text.split()[-1]) for b in s.blocks] == [
+        ("h", "residents"), ("p", "spring."), ("h", "next"), ("p", "spring.")]
+    assert partitions(text)
+
+
+def test_a_line_that_is_an_image_file_name_is_an_image():
+    text = ("  • Home\n  • News\n  • Sport\n  • Contact\n\n"
+            "bridge-at-night-2.jpgbridge-at-night-2.jpg\n\n"
+            "The council voted on Tuesday to expand the river park after a long public\n"
+            "consultation that drew hundreds of residents to the town hall over three\n"
+            "evenings in the spring. [IMG]\n")
+    kinds = [(b.kind, b.text[:6]) for b in segment(text).blocks]
+    assert ("img", "bridge") in kinds

@@ -2,7 +2,9 @@
 
 Prose lines (see `classifier.is_prose`) are grouped into clusters: runs of lines in which no
 `CLUSTER_GAP` consecutive non-prose lines occur. The cluster with the most prose words is the
-main text. For every line the context says how far it is from the main text, how much prose is
+main text, a cluster's words counting less the lower it starts on the page (down to
+1 - LATE_DISCOUNT at the bottom: a comment thread or a cookie notice after a short article is
+no article). For every line the context says how far it is from the main text, how much prose is
 around it, and how much of its vocabulary the main text shares (a privacy notice or a comment
 thread is prose too, but about something else).
 """
@@ -16,6 +18,9 @@ from .features import LineFeatures
 
 CLUSTER_GAP = 4
 MENU_RUN = 4  # consecutive menu items that make a menu
+LATE_DISCOUNT = 0.5
+INSET_GAP = 8  # blocks between two parts of the main text
+TOPIC_SHARE = 0.3
 FILLER_KINDS = frozenset({"img", "hr", "meta"})
 
 
@@ -78,14 +83,59 @@ def menu_blocks(features: list[LineFeatures]) -> list[bool]:
     return out
 
 
+def _main_cluster(features: list[LineFeatures], words: list[int], spans: list[tuple[int, int]]) -> int | None:
+    """The cluster with the most prose words, a text the page repeats (a caption printed twice)
+    counted once, and words counting less the lower the cluster starts (see the module doc) and
+    in a cluster with time stamps between its paragraphs (a comment thread: halved from two on)."""
+    seen: set[str] = set()
+    distinct = []
+    for f, w in zip(features, words):
+        distinct.append(0 if f.alnum in seen else w)
+        if w:
+            seen.add(f.alnum)
+    n = len(features)
+
+    def stamps(a: int, b: int) -> int:  # posts each with its time: a comment thread, a feed
+        return min(2, sum(features[i].timestamp for i in range(a, b + 1)))
+
+    weight = [sum(distinct[a:b + 1]) * (1 - LATE_DISCOUNT * a / n) / (1 + stamps(a, b) / 2) for a, b in spans]
+    return max(range(len(spans)), key=lambda k: (weight[k], -k)) if spans else None
+
+
+def _continued(features: list[LineFeatures], prose: list[bool], spans: list[tuple[int, int]],
+                main: int) -> tuple[int, int]:
+    """The main cluster, extended over the clusters next to it that go on with its topic across
+    a short inset (a related link, an advertisement): at most INSET_GAP blocks between them, and
+    at least TOPIC_SHARE of their prose's content words used in the main cluster."""
+    def vocabulary(a: int, b: int) -> set[str]:
+        return set().union(*(features[i].content_words for i in range(a, b + 1) if prose[i]))
+
+    lo, hi = spans[main]
+    topic = vocabulary(lo, hi)
+
+    def goes_on(k: int) -> bool:
+        words = vocabulary(*spans[k])
+        return bool(words) and len(words & topic) >= TOPIC_SHARE * len(words)
+
+    k = main + 1
+    while k < len(spans) and spans[k][0] - hi - 1 <= INSET_GAP and goes_on(k):
+        hi = spans[k][1]
+        k += 1
+    k = main - 1
+    while k >= 0 and lo - spans[k][1] - 1 <= INSET_GAP and goes_on(k):
+        lo = spans[k][0]
+        k -= 1
+    return lo, hi
+
+
 def page_context(features: list[LineFeatures], prose: list[bool]) -> list[LineContext]:
     n = len(features)
     words = [f.words if p else 0 for f, p in zip(features, prose)]
     total = sum(words) or 1
     spans = clusters(prose, [f.kind in FILLER_KINDS or not f.words for f in features])
     weight = [sum(words[a:b + 1]) for a, b in spans]
-    main = max(range(len(spans)), key=lambda k: (weight[k], -k)) if spans else None
-    lo, hi = spans[main] if main is not None else (n, -1)
+    main = _main_cluster(features, words, spans)
+    lo, hi = _continued(features, prose, spans, main) if main is not None else (n, -1)
     cluster_of = [None] * n
     for k, (a, b) in enumerate(spans):
         for i in range(a, b + 1):

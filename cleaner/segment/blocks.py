@@ -127,6 +127,8 @@ def _group(text: str, lines: list[Line], layout: Layout) -> list[_Open]:
             if cur.kind == "p" and cur.first == i - 1 and ln.marker == "rule":
                 cur.kind = "h"  # a setext heading: a line underlined with === or ---
             cur.closed = cur.closed or ln.marker == "rule"
+        elif cur is not None and adjacent and _wrapped_heading(text, cur, prev, ln, kind, layout):
+            cur.last = i
         elif cur is not None and adjacent and not cur.closed and _runs_on(text, cur, prev, ln, kind, layout):
             if cur.first == cur.last and ln.indent < prev.indent and cur.kind == "p":
                 cur.text_col = ln.indent  # a paragraph whose first line is indented
@@ -180,6 +182,12 @@ def _runs_on(text: str, cur: _Open, a: Line, b: Line, kind: str, layout: Layout)
         if column and _full(text, a, b, layout.width):
             return True
     return False
+
+
+def _wrapped_heading(text: str, cur: _Open, a: Line, b: Line, kind: str, layout: Layout) -> bool:
+    """A one-line (ATX) heading that a wrapper cut: b goes on with it (html2text wraps headings)."""
+    return (cur.kind == "h" and cur.first == cur.last and a.marker == "heading" and kind == "p"
+            and bool(layout.width) and _full(text, a, b, layout.width))
 
 
 def _inline_cut(text: str, a: Line, b: Line, layout: Layout) -> bool:

@@ -90,7 +90,6 @@ def wrap_width(text: str, lines: list[Line]) -> int | None:
     if len(widths) < 4:
         return None
     votes = [0] * (MAX_WIDTH + 2)
-    voters: list[int] = []
     for a, b in zip(lines, lines[1:]):
         if a.blank or b.blank or a.width < MIN_WIDTH - WALL or a.width > MAX_WIDTH:
             continue
@@ -99,7 +98,6 @@ def wrap_width(text: str, lines: list[Line]) -> int | None:
         lo, hi = a.width, min(a.width + first_word_width(text, b), a.width + WALL, MAX_WIDTH)
         votes[lo] += 1
         votes[hi + 1] -= 1
-        voters.append(a.width)
     for w in range(1, len(votes)):
         votes[w] += votes[w - 1]
     counts = [0] * (MAX_WIDTH + 2)
@@ -118,5 +116,5 @@ def wrap_width(text: str, lines: list[Line]) -> int | None:
     if votes[width] < MIN_WRAPPED_PAIRS or over(width) > 0.1 * n or near < 0.1 * n:
         return None
     # A wrapper leaves lines of many widths under the wall; a list of items of one length does not.
-    spread = len({w for w in voters if width - WALL <= w <= width})
+    spread = len({w for w in widths if width - WALL <= w <= width})
     return width if spread >= min(3, votes[width]) else None

@@ -14,6 +14,7 @@ _MD_EMPHASIS = re.compile(r"(?<![\w*_])[*_]{1,3}(?=\S)|(?<=\S)[*_]{1,3}(?![\w*_]
 _MD_HEADING_CLOSE = re.compile(r"\s#+\s*$")
 _BROWSER_MARKS = re.compile(r"\((?:BUTTON|RADIO|CHECKBOX)\)|\[(?:IMG|INLINE|LINK|EMBED|OBJECT|FIGURE|BUTTON Input)\]"
                             r"|\[[ Xx]\]|_{3,}|\(not implemented\)")
+_IMAGE_FILE = re.compile(r"\S*\.(?:jpe?g|png|gif|webp|svg)(?:[?#]\S*)?", re.I)
 _IMAGE_NAME = re.compile(r"\.(?:jpe?g|png|gif|webp|svg)\b|^\s*\[(?:IMG|INLINE|image|img|photo|logo)", re.I)
 
 
@@ -51,10 +52,11 @@ def _sub_counting(pattern: re.Pattern, text: str, keep: int | None) -> tuple[str
 
 
 def is_image_line(line: str, browser: bool = False) -> bool:
-    """A line that is only an image: a Markdown image, or a bracketed image name (in a text
+    """A line that is only an image: a Markdown image, an image's file name (a browser prints
+    it for an image without alt text), or a bracketed image name (in a text
     browser's dump, any line that is only a bracketed name: the browser's mark for an image)."""
     s = line.strip()
-    if _MD_IMAGE.fullmatch(s):
+    if _MD_IMAGE.fullmatch(s) or _IMAGE_FILE.fullmatch(s):
         return True
     return s.startswith("[") and s.endswith("]") and "]" not in s[:-1] and (browser or bool(_IMAGE_NAME.search(s)))
 
