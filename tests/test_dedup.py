@@ -236,6 +236,19 @@ def test_figures_must_match_documents_that_differ_only_in_numbers_stay():
     assert not first.dropped and not second.dropped and second.text == b
 
 
+def test_a_sentence_copied_but_for_its_own_figures_stays():
+    # A log of arrests: the charges repeat, the names and the bail are each entry's own. The
+    # copied words hold no figure, the entry does: text that goes never holds a figure its
+    # source lacks.
+    log = ["Ryan S. Hollman: Dealing in heroin, possession of methamphetamine, visiting a common nuisance, "
+           "held in jail in lieu of $326,000 bond.",
+           "Jonathan P. Blair: Possession of methamphetamine, visiting a common nuisance, held in jail in lieu "
+           "of $72,500 bond."]
+    text = "Arrests made this week by the county drug task force were these:\n\n" + "\n\n".join(log) + "\n"
+    (r,) = run_docs([text])
+    assert r.text == text and r.removals == []
+
+
 def test_exact_repeats_with_the_same_figures_are_still_duplicates():
     para = "The 10-year note rose 7/32 to yield 1.786% in late trading, the highest close since the summer began."
     first, second = run_docs([para + "\n\nA first report ends here with more words about the market.\n",

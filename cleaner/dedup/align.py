@@ -5,7 +5,7 @@ Each candidate is checked cheaply (the shingle sets must overlap by 40% of the s
 the MAX_SOURCES that overlap most are aligned word by word (rapidfuzz, all words), each
 distinct pair of word sequences once per document. Aligned runs of 3+ words from one source
 that add up to `min_words` words count as copied, and every figure in the copied stretch must
-be matched by the same figure; this containment test tolerates changed words and punctuation.
+be matched by the same figure (and the texts must not go on with other figures on both sides); this containment test tolerates changed words and punctuation.
 
 What goes: a unit whose words are at least `min_coverage` copied is a duplicate; a paragraph
 whose words are at least `paragraph_share` duplicate goes whole, otherwise only its duplicate
@@ -44,9 +44,12 @@ def aligned_runs(window: np.ndarray, hashes: np.ndarray, min_words: int, window_
     """(position in the window, length) of the runs of words copied from the source (an
     alignment of the two word sequences: rapidfuzz's Indel, in C++, linear memory per pair),
     or [] when the runs of MIN_ALIGNED_RUN words or more add up to fewer than `min_words`, or
-    when a figure in the stretch the runs cover is not matched by the same figure (digits are
+    when a figure in the stretch the runs cover is not matched by the same figure, or the
+    texts go on (or start) past the stretch with other figures on both sides (digits are
     folded to find candidates, so "57" and "77" align; but a box score or a bond yield with
-    other numbers is not a copy: the numbers are the facts)."""
+    other numbers is not a copy, nor a police log's next arrest with its own bail: the numbers
+    are the facts; a figure one side adds, "a G7 country" quoted as "G7 country G20", is an
+    edit)."""
     blocks = [m for m in Indel.opcodes(window.tolist(), hashes.tolist()).as_matching_blocks()
               if m.size >= MIN_ALIGNED_RUN]
     if sum(m.size for m in blocks) < min_words:
@@ -61,9 +64,18 @@ def aligned_runs(window: np.ndarray, hashes: np.ndarray, min_words: int, window_
             theirs[m.b:m.b + m.size] = True
         a0, a1 = blocks[0].a, blocks[-1].a + blocks[-1].size
         b0, b1 = blocks[0].b, blocks[-1].b + blocks[-1].size
-        if (window_numbers[a0:a1][~mine[a0:a1]].any() or numbers[b0:b1][~theirs[b0:b1]].any()):
+        if (window_numbers[a0:a1][~mine[a0:a1]].any() or numbers[b0:b1][~theirs[b0:b1]].any()
+                or _other_figures(window_numbers[:a0], numbers[:b0])
+                or _other_figures(window_numbers[a1:], numbers[b1:])):
             return []
     return [(m.a, m.size) for m in blocks]
+
+
+def _other_figures(mine: np.ndarray, theirs: np.ndarray) -> bool:
+    """Whether two stretches left outside an alignment both hold figures, neither side's all
+    among the other's (a figure one side adds is an edit; one in place of another is not)."""
+    a, b = mine[mine != 0], theirs[theirs != 0]
+    return bool(len(a) and len(b)) and not (np.isin(a, b).all() or np.isin(b, a).all())
 
 
 Alignment = tuple[int, int, list[tuple[int, int]]]  # window code, source, runs
