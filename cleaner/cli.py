@@ -12,6 +12,7 @@ import click
 from . import __version__
 from .config import Config, ConfigError
 from .pipeline import run
+from .stream import run_to_stream
 from .readers import KINDS, ROUTINE_SKIPS, InputError
 from .dedup.store import IndexBusy, IndexDatabase, IndexMismatch
 from .report import Progress, explain_document, format_report
@@ -23,6 +24,7 @@ EXIT_SKIPPED = 1
 
 EXIT_REFUSED = 2  # the command line, the config or the output folder must change
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a pipe closed under a writer
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
@@ -84,7 +86,10 @@ def main() -> None:
 
 @main.command()
 @click.argument("inputs", nargs=-1, required=True)
-@click.option("-o", "--output", required=True, help="Output folder (created if missing).")
+@click.option("-o", "--output", required=True,
+              help="Output folder (created if missing); - writes the kept documents as JSONL to stdout.")
+@click.option("--removed", "removed_file", metavar="FILE",
+              help="With -o -: write the removal log to this new file (default: no log).")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "text"]), default="jsonl", show_default=True,
               help="jsonl: documents.jsonl; text: one cleaned .txt per document.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False),
@@ -94,6 +99,10 @@ def main() -> None:
 @click.option("--text-field", help="JSONL field with plain text [text].")
 @click.option("--html-field", help="JSONL field with HTML [html].")
 @click.option("--id-field", help="JSONL field with the record id [id].")
+@click.option("--output-text-field", help="documents.jsonl field for the cleaned text [text].")
+@click.option("--output-id-field", help="documents.jsonl field for the id [id].")
+@click.option("--drop-fields", metavar="A,B",
+              help="Input record fields not to pass through to documents.jsonl (all others are kept).")
 @click.option("--doc-threshold", type=float, help="Jaccard similarity for near-duplicate documents [0.8].")
 @click.option("--passage-min-words", type=int, help="Shortest duplicate passage, in words [8].")
 @click.option("--passage-coverage", type=float,
@@ -115,7 +124,8 @@ def main() -> None:
 @click.option("--overwrite", is_flag=True,
               help="Replace the earlier run in OUTPUT (only the files its manifest lists are removed).")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
-def clean(inputs, output, fmt, config_file, kind, text_field, html_field, id_field, doc_threshold,
+def clean(inputs, output, removed_file, fmt, config_file, kind, text_field, html_field, id_field, output_text_field,
+          output_id_field, drop_fields, doc_threshold,
           passage_min_words, passage_coverage, keep, no_dedup, no_passages, no_boilerplate, workers, engine, ray_address,
           index_path, resume, overwrite, quiet):
     """Clean INPUTS (files, folders, globs, or - for stdin) into the OUTPUT folder.
@@ -131,6 +141,7 @@ def clean(inputs, output, fmt, config_file, kind, text_field, html_field, id_fie
       cleaner clean samples/ -o out/ --overwrite              # replace the run already in out/
       cleaner clean 'crawl/**/*.html' -o out/ --format text --workers 0
       cat pages.jsonl | cleaner clean - --kind jsonl --text-field body -o out/
+      cleaner clean crawl.jsonl -o out/ --text-field content --output-text-field content --drop-fields raw_html
       cleaner clean crawl-day2/ -o out2/ --index corpus.db   # drop what earlier runs kept
       cleaner clean feeds.jsonl -o out/ --keep field:rank     # the copy with the lowest rank survives
       cleaner clean crawl.warc.gz -o out/ --resume            # after a killed run
@@ -139,6 +150,8 @@ def clean(inputs, output, fmt, config_file, kind, text_field, html_field, id_fie
     overrides = {
         "input.kind": kind, "input.text_field": text_field, "input.html_field": html_field,
         "input.id_field": id_field, "dedup.documents.threshold": doc_threshold,
+        "output.text_field": output_text_field, "output.id_field": output_id_field,
+        "output.drop_fields": [f.strip() for f in drop_fields.split(",") if f.strip()] if drop_fields else None,
         "dedup.passages.min_words": passage_min_words, "dedup.passages.min_coverage": passage_coverage,
         "dedup.keep": keep,
         "dedup.enabled": False if no_dedup else None, "dedup.passages.enabled": False if no_passages else None,
@@ -147,11 +160,22 @@ def clean(inputs, output, fmt, config_file, kind, text_field, html_field, id_fie
     }
     if resume and overwrite:
         raise UsageProblem("--resume continues the run in OUTPUT, --overwrite replaces it: give one of them")
+    to_stdout = output == "-"
+    if to_stdout and (fmt != "jsonl" or resume or overwrite):
+        raise UsageProblem("-o - writes JSONL to stdout: --format text, --resume and --overwrite need an output folder")
+    if removed_file and not to_stdout:
+        raise UsageProblem("--removed goes with -o -: an output folder holds its own removed.jsonl")
     progress = Progress(sys.stderr) if not quiet and sys.stderr.isatty() else None
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         config = Config.load(config_file).with_overrides(overrides)
-        summary = run(list(inputs), output, config, fmt, progress=progress, resume=resume, overwrite=overwrite)
+        if to_stdout:
+            summary = run_to_stream(list(inputs), sys.stdout.buffer, config, removed_file, progress=progress)
+        else:
+            summary = run(list(inputs), output, config, fmt, progress=progress, resume=resume, overwrite=overwrite)
+    except BrokenPipeError:  # the reader of stdout stopped (| head): as other tools do, stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(EXIT_BROKEN_PIPE)
     except (ConfigError, InputError, IndexBusy, IndexMismatch, ResumeMismatch, OutputFolderError) as e:
         raise Refused(str(e)) from None
     except OSError as e:
@@ -168,7 +192,7 @@ def clean(inputs, output, fmt, config_file, kind, text_field, html_field, id_fie
             progress.done()
     if not quiet:
         click.echo(format_report(summary), err=True)
-        click.echo(f"output: {output}", err=True)
+        click.echo(f"output: {'stdout' if to_stdout else output}", err=True)
     if set(summary["skipped"]["by_reason"]) - ROUTINE_SKIPS:
         sys.exit(EXIT_SKIPPED)
 

@@ -96,8 +96,19 @@ class RunConfig:
 
 
 @dataclass
+class OutputConfig:
+    # documents.jsonl: an input record's fields pass through, but for its text (and HTML) field
+    # and those named here; the cleaned text and the id go under these names, cleaning metadata
+    # under `meta`.
+    text_field: str = "text"
+    id_field: str = "id"
+    drop_fields: list = field(default_factory=list)
+
+
+@dataclass
 class Config:
     input: InputConfig = field(default_factory=InputConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
     boilerplate: BoilerplateConfig = field(default_factory=BoilerplateConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
     run: RunConfig = field(default_factory=RunConfig)
@@ -174,6 +185,9 @@ class Config:
             (self.run.batch_size >= 1, "run.batch_size must be >= 1"),
             (self.run.buffer_mb >= 1, "run.buffer_mb must be >= 1"),
             (self.run.engine in ("local", "ray"), "run.engine must be local or ray"),
+            (all(isinstance(f, str) for f in self.output.drop_fields), "output.drop_fields must be a list of names"),
+            (self.output.text_field not in ("", "meta", self.output.id_field) and self.output.id_field not in ("", "meta"),
+             "output.text_field and output.id_field must be two names other than meta"),
         ]
         for ok, message in checks:
             if not ok:

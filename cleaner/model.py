@@ -7,6 +7,7 @@ shown in place and put back.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,12 +114,27 @@ class Result:
     removals: list[Removal]
     dropped: bool = False  # the whole document was removed (duplicate, or nothing left)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, text_field: str = "text", id_field: str = "id", drop: Collection[str] = ()) -> dict[str, Any]:
+        """The documents.jsonl record: the id, the input record's own fields (JSONL; but those
+        in `drop`), source, url and title, the cleaned text, and cleaning metadata under `meta`.
+        Where the input record has a field of cleaner's (source, url, title, meta), the record's
+        is kept and cleaner's goes under `meta` (`meta.input_meta` for a record's own `meta`)."""
         d = self.doc
         meta = dict(d.meta)
         meta.update({"kind": d.kind, "date": d.date, "chars_in": len(d.text), "chars_out": len(self.text)})
-        return {"id": d.id, "source": d.source, "url": d.url, "title": d.title, "text": self.text,
-                "meta": {k: meta[k] for k in sorted(meta)}}
+        own = {k: v for k, v in (d.fields or {}).items() if k not in drop}
+        record: dict[str, Any] = {id_field: d.id, **own}
+        for name, value in (("source", d.source), ("url", d.url), ("title", d.title)):
+            if name not in own:
+                record[name] = value
+            elif own[name] != value:
+                meta[name] = value
+        if "meta" in own:
+            meta["input_meta"] = own["meta"]
+        record[id_field] = d.id
+        record[text_field] = self.text
+        record["meta"] = {k: meta[k] for k in sorted(meta)}
+        return record
 
 
 def kept_text(text: str, removals: list[Removal]) -> str:

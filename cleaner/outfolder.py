@@ -93,6 +93,7 @@ class OutputFolder:
             raise OutputFolderError(f"the output folder {path} is a symbolic link: give the folder it points to")
         if os.path.exists(path) and not os.path.isdir(path):
             raise OutputFolderError(f"the output {path} exists and is not a folder")
+        self.created = not os.path.exists(path)
         try:
             os.makedirs(path, exist_ok=True)
             self.fd = os.open(path, _DIR_FLAGS)
@@ -182,6 +183,17 @@ class OutputFolder:
         self.unlink(LOCK)
         os.close(self._lock_fd)  # releases the lock
         os.close(self.fd)
+
+    def discard(self) -> None:
+        """Take back what this run wrote (a run refused after it began leaves the folder as it
+        found it), then close; the folder goes too if this run created it."""
+        self._remove_run(list(self.manifest["files"]))
+        self.close()
+        if self.created:
+            try:
+                os.rmdir(self.path)
+            except OSError:
+                pass  # something else was put in it meanwhile: left
 
     # -- files -----------------------------------------------------------------------------------
     def _parent(self, name: str, create: bool) -> tuple[int, str, bool]:

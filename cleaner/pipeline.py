@@ -34,7 +34,7 @@ from .engine import LocalEngine
 from .ids import UniqueIds
 from .model import Document, Result, Skip, control_removals, kept_text
 from .outfolder import OutputFolder, check_apart
-from .readers import check_inputs, iter_inputs
+from .readers import InputError, check_inputs, iter_inputs
 from .report import NoProgress, Stats
 from .spill import Spool
 from .worker import Prepared, batched
@@ -236,8 +236,9 @@ def run(inputs: list[str], out_dir: str, config: Config | None = None, fmt: str 
     key = run_key(inputs, config, fmt)
     with Cleaner(config, progress) as cleaner:
         folder = OutputFolder(out_dir, key, fmt, resume=resume, overwrite=overwrite)
+        closed = False
         try:
-            writer = OutputWriter(folder, fmt, key, resume, config.run.checkpoint_every)
+            writer = OutputWriter(folder, fmt, key, resume, config.run.checkpoint_every, config.output)
             if writer.resumed:
                 log.warning("resuming: %d documents of the killed run are written already", writer.resumed)
             try:
@@ -245,13 +246,20 @@ def run(inputs: list[str], out_dir: str, config: Config | None = None, fmt: str 
                     t = time.perf_counter()
                     writer.write(result)
                     cleaner.stats.add_time("write", time.perf_counter() - t)
+            except InputError:  # an input refused once read (a JSONL file without the text field)
+                writer.abort()
+                if not resume:  # nothing of it is kept: the same command, mended, starts afresh
+                    folder.discard()
+                    closed = True
+                raise
             except BaseException:
                 writer.abort()
                 raise
             summary = cleaner.summary()
             writer.close(summary)
         finally:
-            folder.close()
+            if not closed:
+                folder.close()
     return summary
 
 

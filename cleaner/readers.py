@@ -36,7 +36,10 @@ _HTML_SNIFF = re.compile(r"^\s*(<!doctype html|<html|<head|<body|<!--|<div|<p[\s
 
 
 class InputError(ValueError):
-    """An input argument names nothing that can be read."""
+    """An input argument names nothing that can be read, or a JSONL input lacks the text field."""
+
+
+FIELD_CHECK_RECORDS = 5  # a JSONL input whose first records all lack the text field stops the run
 
 
 def iter_inputs(paths: list[str], cfg: InputConfig, stdin: BinaryIO | None = None) -> Iterator[Document | Skip]:
@@ -137,8 +140,53 @@ class BoundedGzip(io.RawIOBase):
 
 
 def _read_stream(source: str, doc_id: str, site: str, stream: io.BufferedReader, cfg: InputConfig) -> Iterator[Document | Skip]:
-    kind = cfg.kind if cfg.kind != "auto" else detect_kind(source, stream.peek(4096)[:4096])
+    kind = cfg.kind
+    if kind == "auto":
+        kind = detect_kind(source, stream.peek(4096)[:4096])
+        if kind not in ("jsonl", "warc") and _by_suffix(source) is None:
+            stream, first = _first_line(stream, cfg.max_bytes)
+            kind = "jsonl" if _json_object(first) else kind
     yield from FORMATS[kind].read(source, doc_id, site, stream, cfg)
+
+
+def _first_line(stream: io.BufferedReader, limit: int) -> tuple[io.BufferedReader, bytes]:
+    """The first line that is not blank, read whole (up to `limit` bytes), and a stream that
+    still starts at the beginning: JSONL is told from text by parsing its first record, however
+    long, not by its first 4 KB."""
+    head = b""
+    while not head.strip() and len(head) <= limit:
+        line = stream.readline(limit + 1 - len(head))
+        if not line:
+            break
+        head += line
+    return io.BufferedReader(_Prefixed(head, stream)), head
+
+
+class _Prefixed(io.RawIOBase):
+    """Bytes already read from a stream, then the rest of the stream."""
+
+    def __init__(self, head: bytes, rest: BinaryIO):
+        self._head, self._rest = head, rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self._head:
+            n = min(len(buffer), len(self._head))
+            buffer[:n], self._head = self._head[:n], self._head[n:]
+            return n
+        data = self._rest.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+
+def _json_object(line: bytes) -> bool:
+    enc, _ = stream_encoding(line[:4096])
+    try:
+        return isinstance(json.loads(line.decode(enc or "utf-8").lstrip("\ufeff")), dict)
+    except (ValueError, UnicodeDecodeError):
+        return False
 
 
 def _expand(arg: str) -> Iterator[tuple[str, str] | Skip]:
@@ -341,6 +389,8 @@ def _read_jsonl(source: str, base_id: str, site: str, stream: BinaryIO, cfg: Inp
     elif encoding is not None:
         stream = io.BufferedReader(_ToUtf8(stream, encoding))
     empty = True
+    found = False  # a record with the text (or HTML) field was seen
+    fieldless: list[dict] = []
     for lineno, raw in _lines(stream, cfg.max_bytes):
         where = f"{source}:{lineno}"
         if raw is None:
@@ -360,8 +410,16 @@ def _read_jsonl(source: str, base_id: str, site: str, stream: BinaryIO, cfg: Inp
             continue
         text, html = record.get(cfg.text_field), record.get(cfg.html_field)
         if not isinstance(text, str) and not isinstance(html, str):
-            yield _skip(where, "missing-field", f"no string {cfg.text_field!r} or {cfg.html_field!r} field")
+            if not found:  # held until a record has the field: the file may be wholly wrong
+                fieldless.append((where, record))
+                if len(fieldless) >= FIELD_CHECK_RECORDS:
+                    raise InputError(_missing_field_message(source, [r for _, r in fieldless], cfg))
+                continue
+            yield _missing_field(where, cfg)
             continue
+        if not found:
+            found = True
+            yield from (_missing_field(w, cfg) for w, _ in fieldless)
         body = text if isinstance(text, str) else html
         body, note = fix_surrogates(body)
         if not body.strip():
@@ -384,8 +442,27 @@ def _read_jsonl(source: str, base_id: str, site: str, stream: BinaryIO, cfg: Inp
         if note or file_note:
             doc.meta["decoding"] = note or file_note
         yield doc
+    yield from (_missing_field(w, cfg) for w, _ in fieldless if not found)
     if empty:
         yield _skip(source, "empty")
+
+
+def _missing_field(where: str, cfg: InputConfig) -> Skip:
+    return _skip(where, "missing-field", f"no string {cfg.text_field!r} or {cfg.html_field!r} field")
+
+
+def _missing_field_message(source: str, records: list[dict], cfg: InputConfig) -> str:
+    """Why a JSONL input stops: its first records lack the text field; the fields they hold,
+    and the one most likely meant (the one holding the longest strings)."""
+    lengths: dict[str, int] = {}
+    for record in records:
+        for key, value in record.items():
+            lengths[key] = max(lengths.get(key, 0), len(value) if isinstance(value, str) else 0)
+    names = ", ".join(sorted(lengths)) or "none"
+    guess = max(lengths, key=lambda k: (lengths[k], k), default=None)
+    hint = f" (--text-field {guess}?)" if guess and lengths[guess] else ""
+    return (f"{source}: none of the first {len(records)} records has a string {cfg.text_field!r} "
+            f"or {cfg.html_field!r} field; fields found: {names}{hint}")
 
 
 # Byte order marks, longest first (UTF-32's starts like UTF-16's), with the decoding note.

@@ -13,6 +13,7 @@ import os
 import re
 from typing import Any
 
+from .config import OutputConfig
 from .model import Document, Removal, Result, restore_text
 from .outfolder import (MANIFEST, NAMES_JOURNAL, OutputFolder, OutputFolderError, RunOutput, read_names_journal,
                         write_all)
@@ -120,10 +121,12 @@ class OutputWriter:
     killed run's, else `ResumeMismatch`."""
 
     def __init__(self, folder: OutputFolder, fmt: str = "jsonl", run_key: str = "", resume: bool = False,
-                 checkpoint_every: int = 1000):
+                 checkpoint_every: int = 1000, output: OutputConfig | None = None):
         if fmt not in ("jsonl", "text"):
             raise ValueError(f"unknown output format {fmt!r}: use jsonl or text")
         self.folder, self.fmt = folder, fmt
+        self._output = output or OutputConfig()
+        folder.manifest["fields"] = {"id": self._output.id_field, "text": self._output.text_field}
         self._run_key, self._every = run_key, checkpoint_every
         state = self._load_checkpoint() if resume else None
         self.resumed = state["results"] if state else 0  # documents the checkpoint counts
@@ -172,7 +175,9 @@ class OutputWriter:
             removed.write((dumps(r.to_json()) + "\n").encode("utf-8"))
         if not result.dropped:
             if self.fmt == "jsonl":
-                self._files[DOCUMENTS].write((dumps(result.to_json()) + "\n").encode("utf-8"))
+                out = self._output
+                record = result.to_json(out.text_field, out.id_field, out.drop_fields)
+                self._files[DOCUMENTS].write((dumps(record) + "\n").encode("utf-8"))
             else:
                 name = self._text_name(result.doc.id)
                 self._files[NAMES_JOURNAL].write((dumps([result.doc.id, name]) + "\n").encode("utf-8"))
@@ -268,9 +273,11 @@ def load_document(out_dir: str, doc_id: str) -> tuple[dict[str, Any] | None, str
                           key=lambda r: r.start)
         record, kept = None, ""
         if out.fmt == "jsonl":
+            names = out.manifest.get("fields", {})
+            id_field, text_field = names.get("id", "id"), names.get("text", "text")
             for d in _records(out, DOCUMENTS):
-                if record is None and d.get("id") == doc_id:
-                    record, kept = d, d["text"]
+                if record is None and d.get(id_field) == doc_id:
+                    record, kept = d, d[text_field]
         elif (name := out.text_name(doc_id)) is not None:
             kept = out.read(name).decode("utf-8", "surrogatepass")
             record = {"id": doc_id}

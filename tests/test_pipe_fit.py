@@ -1,0 +1,139 @@
+"""Fitting the user's pipeline (issue 15): JSONL told by parsing its first record, a wrong text
+field stopping the run with the fields found, records' own fields passed through, renamed
+output fields, and `-o -` writing to stdout."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from click.testing import CliRunner
+from conftest import read_jsonl
+
+from cleaner.cli import main
+
+BODY = ("The council voted on Tuesday to expand the river park after a long public consultation that drew "
+        "hundreds of residents to the town hall. ")
+
+
+def invoke(*args, input=None):
+    return CliRunner().invoke(main, [str(a) for a in args], input=input)
+
+
+TOPICS = ["the ferry timetable", "a new school", "the winter market", "road repairs", "the library hours",
+          "a bridge closure", "the harbour festival", "bus fares"]
+
+
+def records(n: int, field: str = "text", long: bool = False) -> str:
+    """JSONL records with their own fields, each on its own topic; `long`: the first record is
+    over 4 KB."""
+    out = []
+    for i in range(n):
+        topic = TOPICS[i % len(TOPICS)]
+        text = (f"Record {i} opens here. " + BODY * (60 if long and i == 0 else 1)
+                + f"Residents then asked about {topic}, and officials promised an answer on {topic} soon, "
+                  f"since {topic} matters to every family in the valley this year.")
+        out.append(json.dumps({"id": f"r{i}", field: text, "lang": "en", "crawl_date": f"2024-01-{i + 1:02d}",
+                               "meta": {"feed": "city"}, "source": f"feed-{i}"}))
+    return "\n".join(out) + "\n"
+
+
+def test_jsonl_with_a_long_first_record_and_no_suffix_is_read_as_records(tmp_path):
+    corpus = tmp_path / "corpus"  # no .jsonl name
+    corpus.write_text(records(3, long=True))
+    r = invoke("clean", corpus, "-o", tmp_path / "out", "--no-dedup")
+    assert r.exit_code == 0, r.output
+    assert [d["id"] for d in read_jsonl(tmp_path / "out" / "documents.jsonl")] == ["r0", "r1", "r2"]
+    r = invoke("clean", "-", "-o", tmp_path / "piped", "--no-dedup", input=records(3, long=True))
+    assert r.exit_code == 0, r.output
+    assert [d["id"] for d in read_jsonl(tmp_path / "piped" / "documents.jsonl")] == ["r0", "r1", "r2"]
+
+
+def test_a_text_file_whose_first_line_is_not_json_stays_text(tmp_path):
+    page = tmp_path / "page"
+    page.write_text("{not json at all} but a line of text\n\n" + BODY + "\n")
+    r = invoke("clean", page, "-o", tmp_path / "out", "--no-dedup")
+    assert r.exit_code == 0, r.output
+    (doc,) = read_jsonl(tmp_path / "out" / "documents.jsonl")
+    assert doc["meta"]["kind"] == "text"
+
+
+def test_a_wrong_text_field_stops_the_run_naming_the_fields_found(tmp_path):
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(records(3000, field="content"))
+    r = invoke("clean", corpus, "-o", tmp_path / "out")
+    assert r.exit_code == 2
+    assert "fields found: content, crawl_date, id, lang, meta, source" in r.stderr
+    assert "--text-field content?" in r.stderr
+    assert len(r.stderr.splitlines()) < 5  # no line per record
+    assert not (tmp_path / "out").exists()  # a refused run leaves nothing behind
+    r = invoke("clean", corpus, "-o", tmp_path / "out", "--text-field", "content", "--no-dedup", "-q")
+    assert r.exit_code == 0, r.output
+    assert len(read_jsonl(tmp_path / "out" / "documents.jsonl")) == 3000
+
+
+def test_a_few_records_without_the_field_among_good_ones_are_skipped_and_reported(tmp_path):
+    lines = records(4).splitlines()
+    lines.insert(2, json.dumps({"id": "odd", "body": "no text field here"}))
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("\n".join(lines) + "\n")
+    r = invoke("clean", corpus, "-o", tmp_path / "out", "--no-dedup")
+    assert r.exit_code == 1
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["skipped"]["by_reason"] == {"missing-field": 1}
+
+
+def test_record_fields_pass_through_and_output_names_can_change(tmp_path):
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(records(2, field="content"))
+    out = tmp_path / "out"
+    r = invoke("clean", corpus, "-o", out, "--text-field", "content", "--no-dedup",
+               "--output-text-field", "body", "--output-id-field", "doc_id", "--drop-fields", "crawl_date")
+    assert r.exit_code == 0, r.output
+    first = read_jsonl(out / "documents.jsonl")[0]
+    assert first["doc_id"] == "r0" and first["body"].startswith("Record 0 opens here.")
+    assert first["lang"] == "en" and "crawl_date" not in first and "content" not in first and "text" not in first
+    assert first["source"] == "feed-0"  # the record's own field wins; cleaner's goes under meta
+    assert first["meta"]["source"].endswith("corpus.jsonl:1")
+    assert first["meta"]["input_meta"] == {"feed": "city"} and first["meta"]["kind"] == "text"
+    # explain and restore find documents under the renamed fields
+    r = invoke("restore", out, "r1")
+    assert r.exit_code == 0 and r.output.startswith("Record 1 opens here.")
+    assert invoke("explain", out, "r0").exit_code == 0
+
+
+def test_defaults_keep_every_field_and_name_text_and_id_as_before(tmp_path):
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(records(1))
+    assert invoke("clean", corpus, "-o", tmp_path / "out", "--no-dedup", "-q").exit_code == 0
+    (doc,) = read_jsonl(tmp_path / "out" / "documents.jsonl")
+    assert set(doc) == {"id", "text", "lang", "crawl_date", "meta", "source", "url", "title"}
+
+
+def test_output_to_stdout_with_the_removal_log_in_a_file(tmp_path):
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(records(3) + records(1).replace('"r0"', '"copy"'))
+    log = tmp_path / "removed.jsonl"
+    r = invoke("clean", corpus, "-o", "-", "--removed", log)
+    assert r.exit_code == 0, r.stderr
+    docs = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [d["id"] for d in docs] == ["r0", "r1", "r2"]
+    assert "documents: 4 in, 3 out" in r.stderr
+    removed = [json.loads(line) for line in log.read_text().splitlines()]
+    assert any(x["doc_id"] == "copy" and x["reason"].startswith("duplicate:") for x in removed)
+    assert invoke("clean", corpus, "-o", "-", "--removed", log).exit_code == 2  # never overwritten
+    assert invoke("clean", corpus, "-o", "-", "--removed", corpus).exit_code == 2  # nor an input
+    assert not (tmp_path / "-").exists()
+    assert invoke("clean", corpus, "-o", tmp_path / "out", "--removed", log).exit_code == 2
+    assert invoke("clean", corpus, "-o", "-", "--format", "text").exit_code == 2
+
+
+def test_a_page_piped_through(tmp_path):
+    page = ("<html><head><title>River park to grow</title></head><body><nav><a href='/'>Home</a></nav>"
+            f"<article><h1>River park to grow</h1><p>{BODY * 3}</p><p>{BODY}</p></article></body></html>")
+    cmd = f"{sys.executable} -m cleaner clean - -o - | {sys.executable} -c " \
+          "\"import sys, json; print(json.loads(sys.stdin.readline())['text'][:40])\""
+    done = subprocess.run(cmd, shell=True, input=page, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == BODY[:40].strip()
+    assert "documents: 1 in, 1 out" in done.stderr
