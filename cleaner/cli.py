@@ -17,7 +17,7 @@ from .readers import KINDS, ROUTINE_SKIPS, InputError
 from .dedup.store import IndexBusy, IndexDatabase, IndexMismatch
 from .report import Progress, explain_document, format_report
 from .outfolder import OutputFolderError
-from .writers import NotInOutput, ResumeMismatch, restore_document
+from .writers import NotInOutput, ResumeMismatch, resolve_id, restore_document
 
 EXIT_SKIPPED = 1
 
@@ -103,6 +103,9 @@ def main() -> None:
 @click.option("--output-id-field", help="documents.jsonl field for the id [id].")
 @click.option("--drop-fields", metavar="A,B",
               help="Input record fields not to pass through to documents.jsonl (all others are kept).")
+@click.option("--limit", type=int, help="Clean only the first N documents (a trial run).")
+@click.option("--compress", type=click.Choice(["gzip", "zstd"]),
+              help="Compress documents.jsonl and removed.jsonl (.gz or .zst).")
 @click.option("--doc-threshold", type=float, help="Jaccard similarity for near-duplicate documents [0.8].")
 @click.option("--passage-min-words", type=int, help="Shortest duplicate passage, in words [8].")
 @click.option("--passage-coverage", type=float,
@@ -125,7 +128,7 @@ def main() -> None:
               help="Replace the earlier run in OUTPUT (only the files its manifest lists are removed).")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 def clean(inputs, output, removed_file, fmt, config_file, kind, text_field, html_field, id_field, output_text_field,
-          output_id_field, drop_fields, doc_threshold,
+          output_id_field, drop_fields, limit, compress, doc_threshold,
           passage_min_words, passage_coverage, keep, no_dedup, no_passages, no_boilerplate, workers, engine, ray_address,
           index_path, resume, overwrite, quiet):
     """Clean INPUTS (files, folders, globs, or - for stdin) into the OUTPUT folder.
@@ -150,7 +153,7 @@ def clean(inputs, output, removed_file, fmt, config_file, kind, text_field, html
     overrides = {
         "input.kind": kind, "input.text_field": text_field, "input.html_field": html_field,
         "input.id_field": id_field, "dedup.documents.threshold": doc_threshold,
-        "output.text_field": output_text_field, "output.id_field": output_id_field,
+        "input.limit": limit, "output.compress": compress, "output.text_field": output_text_field, "output.id_field": output_id_field,
         "output.drop_fields": [f.strip() for f in drop_fields.split(",") if f.strip()] if drop_fields else None,
         "dedup.passages.min_words": passage_min_words, "dedup.passages.min_coverage": passage_coverage,
         "dedup.keep": keep,
@@ -161,8 +164,11 @@ def clean(inputs, output, removed_file, fmt, config_file, kind, text_field, html
     if resume and overwrite:
         raise UsageProblem("--resume continues the run in OUTPUT, --overwrite replaces it: give one of them")
     to_stdout = output == "-"
-    if to_stdout and (fmt != "jsonl" or resume or overwrite):
-        raise UsageProblem("-o - writes JSONL to stdout: --format text, --resume and --overwrite need an output folder")
+    if to_stdout and (fmt != "jsonl" or resume or overwrite or compress):
+        raise UsageProblem("-o - writes plain JSONL to stdout (pipe it to gzip or zstd): --format text, --compress, "
+                           "--resume and --overwrite need an output folder")
+    if compress and fmt != "jsonl":
+        raise UsageProblem("--compress applies to JSONL output (documents.jsonl, removed.jsonl), not --format text")
     if removed_file and not to_stdout:
         raise UsageProblem("--removed goes with -o -: an output folder holds its own removed.jsonl")
     progress = Progress(sys.stderr) if not quiet and sys.stderr.isatty() else None
@@ -234,9 +240,11 @@ def index_stats(path):
 @click.argument("out_dir", type=click.Path(file_okay=False))
 @click.argument("doc_id")
 @click.option("--removed-only", is_flag=True, help="Show only the removed spans and their reasons.")
-@click.option("--color/--no-color", default=None, help="Colour the output [default: when a terminal].")
+@click.option("--color/--no-color", default=None,
+              help="Colour the marks, also in a pipe (less -R) [default: when a terminal].")
 def explain(out_dir, doc_id, removed_only, color):
-    """Show document DOC_ID of a run's OUT_DIR with every removed span marked and its reason.
+    """Show document DOC_ID (or the one id it starts) of a run's OUT_DIR with every removed span
+    marked and its reason.
 
     Removed text is shown [-like this-]{reason}; a duplicate also names the span it repeats
     (doc_id:start-end). Built from the output files alone.
@@ -246,19 +254,19 @@ def explain(out_dir, doc_id, removed_only, color):
       cleaner clean samples/ -o out/
       cleaner explain out/ 003_9bcfc765aa3e11de.txt --removed-only
     """
+    color = sys.stdout.isatty() if color is None else color
     try:
-        text = explain_document(out_dir, doc_id, color=sys.stdout.isatty() if color is None else color,
-                                removed_only=removed_only)
+        text = explain_document(out_dir, doc_id, color=color, removed_only=removed_only)
     except (NotInOutput, OutputFolderError) as e:
         raise Refused(str(e)) from None
-    click.echo(text)
+    click.echo(text, color=color)  # --color: colours in a pipe too (less -R)
 
 
 @main.command()
 @click.argument("out_dir", type=click.Path(file_okay=False))
 @click.argument("doc_id")
 def restore(out_dir, doc_id):
-    """Print document DOC_ID's input text, rebuilt from OUT_DIR: the kept text with every
+    """Print document DOC_ID's (or the one id it starts) input text, rebuilt from OUT_DIR: the kept text with every
     removed span put back (for HTML, the text extracted from the page).
 
     \b
@@ -266,7 +274,7 @@ def restore(out_dir, doc_id):
       cleaner restore out/ 003_9bcfc765aa3e11de.txt > original.txt
     """
     try:
-        text = restore_document(out_dir, doc_id)
+        text = restore_document(out_dir, resolve_id(out_dir, doc_id))
     except (NotInOutput, OutputFolderError) as e:
         raise Refused(str(e)) from None
     sys.stdout.buffer.write(text.encode("utf-8", "surrogatepass"))

@@ -35,6 +35,7 @@ class InputConfig:
     # that long, and block-level work holds up to 20 KB a line (measured: bench/worst_cases.py,
     # lines of words from a small vocabulary; 0: no limit).
     max_lines: int = 20_000
+    limit: int = 0  # clean only the first this many documents (0: all)
 
 
 @dataclass
@@ -103,6 +104,7 @@ class OutputConfig:
     text_field: str = "text"
     id_field: str = "id"
     drop_fields: list = field(default_factory=list)
+    compress: str = ""  # gzip or zstd: documents.jsonl.gz / .zst and removed.jsonl.gz / .zst ("": none)
 
 
 @dataclass
@@ -165,6 +167,7 @@ class Config:
             (self.input.max_gzip_ratio >= 1, "input.max_gzip_ratio must be >= 1"),
             (self.input.max_seconds >= 0, "input.max_seconds must be >= 0 (0: no limit)"),
             (self.input.max_lines >= 0, "input.max_lines must be >= 0 (0: no limit)"),
+            (self.input.limit >= 0, "input.limit must be >= 0 (0: all documents)"),
             (self.boilerplate.min_content_words >= 1, "boilerplate.min_content_words must be >= 1"),
             (self.boilerplate.min_teaser_signals >= 1, "boilerplate.min_teaser_signals must be >= 1"),
             (self.boilerplate.site_template_min_pages == 0 or self.boilerplate.site_template_min_pages >= 2,
@@ -186,6 +189,7 @@ class Config:
             (self.run.buffer_mb >= 1, "run.buffer_mb must be >= 1"),
             (self.run.engine in ("local", "ray"), "run.engine must be local or ray"),
             (all(isinstance(f, str) for f in self.output.drop_fields), "output.drop_fields must be a list of names"),
+            (self.output.compress in ("", "gzip", "zstd"), 'output.compress must be "", gzip or zstd'),
             (self.output.text_field not in ("", "meta", self.output.id_field) and self.output.id_field not in ("", "meta"),
              "output.text_field and output.id_field must be two names other than meta"),
         ]

@@ -20,6 +20,8 @@ import time
 import uuid
 from typing import Any
 
+from .compression import decompressed
+
 MANIFEST = "manifest.json"
 LOCK = ".cleaner.lock"
 NAMES_JOURNAL = ".documents.names"  # text output: (id, file name) of each file, written before the file
@@ -395,20 +397,26 @@ class RunOutput:
     def has(self, name: str) -> bool:
         return name in self.manifest.get("files", {})
 
-    def lines(self, name: str):
-        """The lines of a file of the run, streamed; at the end, the file is checked against the
-        manifest (OutputFolderError if it was changed or replaced after the run)."""
+    def lines(self, name: str, codec: str = ""):
+        """The lines of a file of the run (decompressed from `codec`), streamed; at the end, the
+        file is checked against the manifest (OutputFolderError if it was changed or replaced
+        after the run)."""
+        chunks = self._chunks(name)
+        rest = b""
+        for chunk in decompressed(chunks, codec) if codec else chunks:
+            *whole, rest = (rest + chunk).split(b"\n")
+            yield from whole
+        if rest:
+            yield rest
+
+    def _chunks(self, name: str):
         fd = self._open(name)
-        h, size, rest = hashlib.sha256(), 0, b""
+        h, size = hashlib.sha256(), 0
         try:
             while chunk := os.read(fd, _READ_CHUNK):
                 h.update(chunk)
                 size += len(chunk)
-                *whole, rest = (rest + chunk).split(b"\n")
-                for line in whole:
-                    yield line
-            if rest:
-                yield rest
+                yield chunk
         finally:
             os.close(fd)
         self._check(name, size, h.hexdigest())

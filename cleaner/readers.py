@@ -1,4 +1,4 @@
-"""Inputs -> Documents: files, directories, globs and stdin; .txt, .html, JSONL, gzip.
+"""Inputs -> Documents: files, directories, globs and stdin; .txt, .html, JSONL, WARC; gzip and zstd.
 
 Every input yields Documents or a `Skip` that says why it was not read; nothing is dropped
 without a trace. Problems with one input (or one JSON line) never stop the others.
@@ -8,7 +8,6 @@ from __future__ import annotations
 import codecs
 import errno
 import glob
-import gzip
 import io
 import json
 import logging
@@ -16,7 +15,6 @@ import os
 import re
 import stat
 import sys
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
@@ -24,6 +22,8 @@ from urllib.parse import urlsplit
 
 from charset_normalizer import from_bytes
 
+from . import compression
+from .compression import DecompressionBomb
 from .model import Document, Skip
 
 if TYPE_CHECKING:
@@ -45,11 +45,31 @@ FIELD_CHECK_RECORDS = 5  # a JSONL input whose first records all lack the text f
 def iter_inputs(paths: list[str], cfg: InputConfig, stdin: BinaryIO | None = None) -> Iterator[Document | Skip]:
     """Documents and skips from each input argument, in order (directories sorted). JSONL is
     streamed record by record (`max_bytes` applies to each record); other files are one
-    document each (`max_bytes` applies to the file)."""
+    document each (`max_bytes` applies to the file). With `limit`, reading stops after that
+    many documents."""
+    items = _all_inputs(paths, cfg, stdin)
+    if not cfg.limit:
+        yield from items
+        return
+    count = 0
+    for item in items:
+        yield item
+        count += isinstance(item, Document)
+        if count == cfg.limit:
+            items.close()
+            return
+
+
+def _all_inputs(paths: list[str], cfg: InputConfig, stdin: BinaryIO | None) -> Iterator[Document | Skip]:
     for arg in paths:
         if arg == "-":
             stream = io.BufferedReader(stdin if stdin is not None else sys.stdin.buffer)
-            yield from _read_stream("stdin", "stdin", "", stream, cfg)
+            try:
+                yield from _read_stream("stdin", "stdin", "", _decompressed(stream, "", cfg), cfg)
+            except DecompressionBomb as e:
+                yield _skip("stdin", f"{e.codec}-bomb", str(e))
+            except compression.ERRORS as e:
+                yield _skip("stdin", "read-error", f"cannot decompress: {e}")
             continue
         for item in _expand(arg):
             if isinstance(item, Skip):
@@ -93,14 +113,13 @@ def _read_file(path: str, doc_id: str, cfg: InputConfig) -> Iterator[Document | 
         with os.fdopen(fd, "rb") as f:
             site = os.path.dirname(doc_id)
             fmt = FORMATS[cfg.kind] if cfg.kind != "auto" else _by_suffix(path)
-            if fmt is not None and fmt.reads_gzip:
+            if fmt is not None and fmt.reads_gzip and not path.endswith(".zst"):
                 yield from fmt.read(path, doc_id, site, f, cfg)
                 return
-            raw = BoundedGzip(f, cfg.max_gzip_ratio, cfg.max_bytes) if path.endswith(".gz") else f
-            yield from _read_stream(path, doc_id, site, io.BufferedReader(raw), cfg)
+            yield from _read_stream(path, doc_id, site, _decompressed(f, path, cfg), cfg)
     except DecompressionBomb as e:
-        yield _skip(path, "gzip-bomb", str(e))
-    except (EOFError, gzip.BadGzipFile, zlib.error) as e:
+        yield _skip(path, f"{e.codec}-bomb", str(e))
+    except compression.ERRORS as e:
         yield _skip(path, "read-error", f"cannot decompress: {e}")
     except OSError as e:
         yield _skip(path, "read-error", e.strerror or str(e))
@@ -114,29 +133,10 @@ def _file_type(mode: int) -> str:
     return "not a regular file"
 
 
-class DecompressionBomb(OSError):
-    """A compressed input expands far beyond what text compresses to."""
-
-
-class BoundedGzip(io.RawIOBase):
-    """A gzip file's decompressed bytes, stopped with DecompressionBomb once they pass both
-    `floor` bytes and `ratio` times the compressed bytes read: text compresses 3-10x, a bomb
-    1000x, so a bomb is caught after reading little of it."""
-
-    def __init__(self, raw: BinaryIO, ratio: int, floor: int):
-        self._raw, self._ratio, self._floor = raw, ratio, floor
-        self._gz = gzip.GzipFile(fileobj=raw, mode="rb")
-        self._out = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        n = self._gz.readinto(buffer)
-        self._out += n
-        if self._out > self._floor and self._out > self._ratio * max(1, self._raw.tell()):
-            raise DecompressionBomb(f"expands over {self._ratio}x (input.max_gzip_ratio) past {self._floor} bytes")
-        return n
+def _decompressed(f: io.BufferedReader, name: str, cfg: InputConfig) -> io.BufferedReader:
+    """The stream, decompressed when its name or first bytes say gzip or zstd (bounded)."""
+    codec = compression.codec_of(name, f.peek(4)[:4])
+    return io.BufferedReader(compression.Bounded(f, codec, cfg.max_gzip_ratio, cfg.max_bytes)) if codec else f
 
 
 def _read_stream(source: str, doc_id: str, site: str, stream: io.BufferedReader, cfg: InputConfig) -> Iterator[Document | Skip]:
@@ -222,7 +222,7 @@ def _limited_read(f: BinaryIO, max_bytes: int) -> bytes | None:
         data = f.read(max_bytes + 1)
     except DecompressionBomb:
         raise
-    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as e:
+    except (OSError, *compression.ERRORS) as e:
         raise OSError(0, f"cannot decompress: {e}") from None
     return None if len(data) > max_bytes else data
 
@@ -278,7 +278,7 @@ class _ToUtf8(io.RawIOBase):
 
 
 def _by_suffix(name: str) -> Format | None:
-    base = (name[:-3] if name.endswith(".gz") else name).lower()
+    base = compression.strip_suffix(name).lower()
     return next((f for f in FORMATS.values() if base.endswith(f.suffixes)), None)
 
 

@@ -5,7 +5,7 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from .model import Removal, Result, Skip, restore_text
-from .writers import load_document
+from .writers import load_document, resolve_id
 
 MAX_LISTED_SKIPS = 1000
 
@@ -181,6 +181,7 @@ def format_report(summary: dict[str, Any]) -> str:
 def explain_document(out_dir: str, doc_id: str, color: bool = False, removed_only: bool = False) -> str:
     """A document as it came in, with each removed span marked [-like this-] and followed by its
     reason (and, for a duplicate, what it duplicates). Built from the run's output files only."""
+    doc_id = resolve_id(out_dir, doc_id)
     record, kept, removals = load_document(out_dir, doc_id)
     original = restore_text(kept, removals)
     head = (f"{doc_id}: {len(original)} characters in, {len(kept)} kept, {len(removals)} removals"
@@ -209,8 +210,10 @@ def _label(r: Removal) -> str:
 
 
 def _mark(text: str, label: str, color: bool) -> str:
+    """[-removed text-]{label}; in colour as well, so the marks survive a pager or a file."""
     if color:
         import click
 
-        return click.style(text, fg="red", strikethrough=True) + " " + click.style(f"{{{label}}}", fg="yellow")
+        return (click.style(f"[-{text}-]", fg="red", strikethrough=True)
+                + click.style(f"{{{label}}}", fg="yellow"))
     return f"[-{text}-]{{{label}}}"

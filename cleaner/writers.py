@@ -13,6 +13,7 @@ import os
 import re
 from typing import Any
 
+from .compression import SUFFIXES, SegmentWriter
 from .config import OutputConfig
 from .model import Document, Removal, Result, restore_text
 from .outfolder import (MANIFEST, NAMES_JOURNAL, OutputFolder, OutputFolderError, RunOutput, read_names_journal,
@@ -64,9 +65,10 @@ class ResumeMismatch(ValueError):
 class _Partial:
     """A file that grows under a hidden name, hashed as it is written."""
 
-    def __init__(self, folder: OutputFolder, name: str, size: int | None, digest: str | None = None):
+    def __init__(self, folder: OutputFolder, name: str, size: int | None, digest: str | None = None, codec: str = ""):
         self.name, self._folder = name, folder
         self.hidden = f".{name}.partial" if name != NAMES_JOURNAL else name
+        self._segments = SegmentWriter(codec) if codec else None  # a segment ends at each checkpoint
         if size is None:
             folder.unlink(self.hidden)
             self.fd = folder.create(self.hidden)
@@ -93,6 +95,15 @@ class _Partial:
         self.size = size
 
     def write(self, data: bytes) -> None:
+        if self._segments is not None:
+            data = self._segments.compress(data)
+        self._write(data)
+
+    def end_segment(self) -> None:
+        if self._segments is not None:
+            self._write(self._segments.end())
+
+    def _write(self, data: bytes) -> None:
         self._hash.update(data)
         self.size += len(data)
         write_all(self.fd, data, os.path.join(self._folder.path, self.hidden))
@@ -108,6 +119,7 @@ class _Partial:
             raise OSError(e.errno, e.strerror, os.path.join(self._folder.path, self.hidden)) from None
 
     def finish(self) -> tuple[int, str]:
+        self.end_segment()
         self.sync()
         os.close(self.fd)
         return self.size, self._hash.hexdigest()
@@ -127,6 +139,8 @@ class OutputWriter:
         self.folder, self.fmt = folder, fmt
         self._output = output or OutputConfig()
         folder.manifest["fields"] = {"id": self._output.id_field, "text": self._output.text_field}
+        codec = self._output.compress if fmt == "jsonl" else ""
+        folder.manifest["compress"] = codec
         self._run_key, self._every = run_key, checkpoint_every
         state = self._load_checkpoint() if resume else None
         self.resumed = state["results"] if state else 0  # documents the checkpoint counts
@@ -135,8 +149,9 @@ class OutputWriter:
         self._fingerprint = hashlib.sha256()
         self._seen_files: set[str] = set()
         names = ([DOCUMENTS] if fmt == "jsonl" else [NAMES_JOURNAL]) + [REMOVED]
-        self._files = {name: _Partial(folder, name, state["sizes"][name] if state else None,
-                                      state.get("hashes", {}).get(name) if state else None) for name in names}
+        self._files = {name: _Partial(folder, output_name(name, codec), state["sizes"][name] if state else None,
+                                      state.get("hashes", {}).get(name) if state else None,
+                                      codec if name != NAMES_JOURNAL else "") for name in names}
         for f in self._files.values():
             folder.record(f.hidden, 0, "")
         folder.record(CHECKPOINT, 0, "")
@@ -228,6 +243,7 @@ class OutputWriter:
     def checkpoint(self, last_id: str | None = None) -> None:
         """Make what was written so far durable, and record it."""
         for f in self._files.values():
+            f.end_segment()
             f.sync()
         self.folder.write_atomic(CHECKPOINT, (json.dumps({
             "run": self._run_key, "format": self.fmt, "results": self._count, "last_id": last_id,
@@ -243,8 +259,8 @@ class OutputWriter:
             if name == NAMES_JOURNAL:
                 folder.unlink(NAMES_JOURNAL)
                 continue
-            folder.replace(f.hidden, name)
-            folder.record(name, size, digest)
+            folder.replace(f.hidden, f.name)
+            folder.record(f.name, size, digest)
         if self.fmt == "text":
             folder.manifest["documents"] = self._names
         folder.write_atomic(SUMMARY, (json.dumps(summary, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
@@ -286,9 +302,36 @@ def load_document(out_dir: str, doc_id: str) -> tuple[dict[str, Any] | None, str
     return record, kept, removals
 
 
+def resolve_id(out_dir: str, given: str) -> str:
+    """The document id `given` names: itself, else the one id of the run that starts with it
+    (NotInOutput when none or several do)."""
+    with RunOutput(out_dir) as out:
+        ids = {d.get("doc_id") for d in _records(out, REMOVED)}
+        if out.fmt == "jsonl":
+            id_field = out.manifest.get("fields", {}).get("id", "id")
+            ids |= {d.get(id_field) for d in _records(out, DOCUMENTS)}
+        else:
+            ids |= set(out.manifest.get("documents", {}))
+    if given in ids:
+        return given
+    matches = sorted(i for i in ids if isinstance(i, str) and i.startswith(given))
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise NotInOutput(f"no document {given!r} in {out_dir}")
+    shown = ", ".join(matches[:5]) + (", ..." if len(matches) > 5 else "")
+    raise NotInOutput(f"{given!r} starts {len(matches)} document ids in {out_dir} ({shown}): give more of it")
+
+
+def output_name(name: str, codec: str) -> str:
+    """The file a run writes for `name` (documents.jsonl.gz with gzip)."""
+    return name + SUFFIXES[codec] if codec else name
+
+
 def _records(out: RunOutput, name: str):
     """The JSON records of a JSONL file of the run (all read, so the file's hash is checked)."""
-    for line in out.lines(name):
+    codec = out.manifest.get("compress") or ""
+    for line in out.lines(output_name(name, codec), codec):
         if line.strip():
             yield json.loads(line)
 
@@ -300,4 +343,4 @@ def restore_document(out_dir: str, doc_id: str) -> str:
 
 
 __all__ = ["CHECKPOINT", "DOCUMENTS", "REMOVED", "SUMMARY", "NotInOutput", "OutputFolderError", "OutputWriter",
-           "ResumeMismatch", "load_document", "restore_document", "text_file_name", "read_names_journal"]
+           "ResumeMismatch", "load_document", "resolve_id", "restore_document", "text_file_name", "read_names_journal"]

@@ -137,3 +137,82 @@ def test_a_page_piped_through(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == BODY[:40].strip()
     assert "documents: 1 in, 1 out" in done.stderr
+
+
+def test_explain_takes_an_id_prefix_and_keeps_its_marks_in_a_pipe(tmp_path):
+    from conftest import SAMPLES
+
+    out = tmp_path / "out"
+    assert invoke("clean", SAMPLES, "-o", out, "-q").exit_code == 0
+    plain = invoke("explain", out, "003")  # CliRunner's stdout is no terminal: a pipe
+    assert plain.exit_code == 0, plain.output
+    assert plain.output.startswith("003_9bcfc765aa3e11de.txt:") and "[-" in plain.output and "\x1b[" not in plain.output
+    coloured = invoke("explain", out, "003", "--color")
+    assert "\x1b[" in coloured.output and "[-" in coloured.output  # colours forced, marks kept
+    ambiguous = invoke("explain", out, "00")
+    assert ambiguous.exit_code == 2 and "starts 5 document ids" in ambiguous.stderr
+    assert invoke("explain", out, "zzz").exit_code == 2
+    assert invoke("restore", out, "003").output == (SAMPLES / "003_9bcfc765aa3e11de.txt").read_text(encoding="utf-8")
+
+
+def test_limit_cleans_only_the_first_documents(tmp_path):
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(records(8))
+    r = invoke("clean", corpus, "-o", "-", "--limit", "3")
+    assert r.exit_code == 0, r.stderr
+    assert [json.loads(line)["id"] for line in r.stdout.splitlines()] == ["r0", "r1", "r2"]
+    assert "documents: 3 in" in r.stderr
+    assert invoke("clean", corpus, "-o", "-", "--limit", "-1").exit_code == 2
+
+
+def test_zstd_and_gzip_inputs_by_suffix_and_by_magic_bytes(tmp_path):
+    import gzip
+
+    import zstandard
+
+    data = records(3).encode()
+    (tmp_path / "a.jsonl.zst").write_bytes(zstandard.ZstdCompressor().compress(data))
+    (tmp_path / "b-no-suffix").write_bytes(gzip.compress(data.replace(b'"r', b'"g')))
+    r = invoke("clean", tmp_path / "a.jsonl.zst", tmp_path / "b-no-suffix", "-o", "-", "--no-dedup")
+    assert r.exit_code == 0, r.stderr
+    assert [json.loads(line)["id"] for line in r.stdout.splitlines()] == ["r0", "r1", "r2", "g0", "g1", "g2"]
+    piped = invoke("clean", "-", "-o", "-", "--no-dedup", input=zstandard.ZstdCompressor().compress(data))
+    assert [json.loads(line)["id"] for line in piped.stdout.splitlines()] == ["r0", "r1", "r2"]
+
+
+def test_a_zstd_bomb_is_stopped_early(tmp_path):
+    import zstandard
+
+    bomb = tmp_path / "bomb.jsonl.zst"
+    with open(bomb, "wb") as f, zstandard.ZstdCompressor(level=3).stream_writer(f) as w:
+        w.write(b'{"text": "')
+        for _ in range(256):
+            w.write(b"a" * (1 << 20))  # 256 MB of one letter, a few hundred KB compressed
+        w.write(b'"}\n')
+    assert bomb.stat().st_size < 2 << 20
+    r = invoke("clean", bomb, "-o", tmp_path / "out")
+    assert r.exit_code == 1
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["skipped"]["by_reason"] == {"zstd-bomb": 1}
+
+
+def test_compressed_outputs_hold_what_plain_ones_do(tmp_path):
+    import gzip
+
+    import zstandard
+
+    from conftest import SAMPLES
+
+    plain, gz, zst = tmp_path / "plain", tmp_path / "gz", tmp_path / "zst"
+    assert invoke("clean", SAMPLES, "-o", plain, "-q").exit_code == 0
+    assert invoke("clean", SAMPLES, "-o", gz, "-q", "--compress", "gzip").exit_code == 0
+    assert invoke("clean", SAMPLES, "-o", zst, "-q", "--compress", "zstd").exit_code == 0
+    for name in ("documents.jsonl", "removed.jsonl"):
+        want = (plain / name).read_bytes()
+        assert gzip.decompress((gz / (name + ".gz")).read_bytes()) == want
+        reader = zstandard.ZstdDecompressor().stream_reader(open(zst / (name + ".zst"), "rb"), read_across_frames=True)
+        assert reader.read() == want
+        assert not (gz / name).exists()
+    assert invoke("explain", zst, "003").output == invoke("explain", plain, "003").output
+    assert invoke("restore", gz, "003").output == (SAMPLES / "003_9bcfc765aa3e11de.txt").read_text(encoding="utf-8")
+    assert invoke("clean", SAMPLES, "-o", tmp_path / "t", "--format", "text", "--compress", "gzip").exit_code == 2

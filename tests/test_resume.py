@@ -46,8 +46,10 @@ def _kill_after_checkpoint(args: list[str], out, results: int) -> None:
     assert not (out / "documents.jsonl").exists()  # nothing under a final name
 
 
-@pytest.mark.parametrize("extra", [[], ["--no-passages"]], ids=["full", "no-passages"])
+@pytest.mark.parametrize("extra", [[], ["--no-passages"], ["--no-passages", "--compress", "gzip"]],
+                         ids=["full", "no-passages", "gzip"])
 def test_killed_run_resumed_equals_an_uninterrupted_run(tmp_path, extra):
+    suffix = ".gz" if "--compress" in extra else ""  # a gzip member per checkpoint: resumed, the file stays whole
     corpus = tmp_path / "corpus.jsonl"
     generated_corpus(corpus, n=1500)
     config = tmp_path / "cfg.toml"
@@ -60,9 +62,15 @@ def test_killed_run_resumed_equals_an_uninterrupted_run(tmp_path, extra):
     assert 100 <= written < 1500
     subprocess.run(_cleaner(*base, "-o", str(out), "--resume"), check=True)
     for name in OUTPUTS:
-        assert (out / name).read_bytes() == (tmp_path / "whole" / name).read_bytes()
+        assert (out / (name + suffix)).read_bytes() == (tmp_path / "whole" / (name + suffix)).read_bytes()
     assert _summary(out) == _summary(tmp_path / "whole")
-    assert sorted(os.listdir(out)) == ["documents.jsonl", "manifest.json", "removed.jsonl", "summary.json"]
+    assert sorted(os.listdir(out)) == ["documents.jsonl" + suffix, "manifest.json", "removed.jsonl" + suffix,
+                                       "summary.json"]
+    if suffix:
+        import gzip
+
+        lines = gzip.decompress((out / "documents.jsonl.gz").read_bytes()).decode().splitlines()
+        assert len(lines) == _summary(out)["documents"]["out"]
 
 
 def test_resume_refuses_another_run_and_starts_fresh_without_a_checkpoint(tmp_path):
