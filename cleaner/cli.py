@@ -12,6 +12,8 @@ import click
 from . import __version__
 from .config import Config, ConfigError
 from .pipeline import run
+from .review import dry_run as dry_run_into
+from .review import write_report
 from .stream import run_to_stream
 from .readers import KINDS, ROUTINE_SKIPS, InputError
 from .dedup.store import IndexBusy, IndexDatabase, IndexMismatch
@@ -104,6 +106,7 @@ def main() -> None:
 @click.option("--drop-fields", metavar="A,B",
               help="Input record fields not to pass through to documents.jsonl (all others are kept).")
 @click.option("--limit", type=int, help="Clean only the first N documents (a trial run).")
+@click.option("--dry-run", is_flag=True, help="Write only summary.json and report.html to OUTPUT.")
 @click.option("--compress", type=click.Choice(["gzip", "zstd"]),
               help="Compress documents.jsonl and removed.jsonl (.gz or .zst).")
 @click.option("--doc-threshold", type=float, help="Jaccard similarity for near-duplicate documents [0.8].")
@@ -128,7 +131,7 @@ def main() -> None:
               help="Replace the earlier run in OUTPUT (only the files its manifest lists are removed).")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 def clean(inputs, output, removed_file, fmt, config_file, kind, text_field, html_field, id_field, output_text_field,
-          output_id_field, drop_fields, limit, compress, doc_threshold,
+          output_id_field, drop_fields, limit, dry_run, compress, doc_threshold,
           passage_min_words, passage_coverage, keep, no_dedup, no_passages, no_boilerplate, workers, engine, ray_address,
           index_path, resume, overwrite, quiet):
     """Clean INPUTS (files, folders, globs, or - for stdin) into the OUTPUT folder.
@@ -169,6 +172,9 @@ def clean(inputs, output, removed_file, fmt, config_file, kind, text_field, html
                            "--resume and --overwrite need an output folder")
     if compress and fmt != "jsonl":
         raise UsageProblem("--compress applies to JSONL output (documents.jsonl, removed.jsonl), not --format text")
+    if dry_run and (to_stdout or resume or index_path):
+        raise UsageProblem("--dry-run writes a summary and a report into an output folder; it does not go "
+                           "with -o -, --resume or --index")
     if removed_file and not to_stdout:
         raise UsageProblem("--removed goes with -o -: an output folder holds its own removed.jsonl")
     progress = Progress(sys.stderr) if not quiet and sys.stderr.isatty() else None
@@ -177,6 +183,8 @@ def clean(inputs, output, removed_file, fmt, config_file, kind, text_field, html
         config = Config.load(config_file).with_overrides(overrides)
         if to_stdout:
             summary = run_to_stream(list(inputs), sys.stdout.buffer, config, removed_file, progress=progress)
+        elif dry_run:
+            summary = dry_run_into(list(inputs), output, config, fmt, progress=progress, overwrite=overwrite)
         else:
             summary = run(list(inputs), output, config, fmt, progress=progress, resume=resume, overwrite=overwrite)
     except BrokenPipeError:  # the reader of stdout stopped (| head): as other tools do, stop quietly
@@ -260,6 +268,24 @@ def explain(out_dir, doc_id, removed_only, color):
     except (NotInOutput, OutputFolderError) as e:
         raise Refused(str(e)) from None
     click.echo(text, color=color)  # --color: colours in a pipe too (less -R)
+
+
+@main.command()
+@click.argument("out_dir", type=click.Path(file_okay=False))
+def report(out_dir):
+    """Write OUT_DIR/report.html: one self-contained page to review what the run removed (figures
+    per stage and reason, per site, the largest duplicate clusters, a random sample of each
+    reason in its context, not-article pages, and explain views).
+
+    \b
+    Example:
+      cleaner clean samples/ -o out/ && cleaner report out/
+    """
+    try:
+        path = write_report(out_dir)
+    except (NotInOutput, OutputFolderError) as e:
+        raise Refused(str(e)) from None
+    click.echo(path)
 
 
 @main.command()

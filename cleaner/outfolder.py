@@ -98,19 +98,30 @@ class OutputFolder:
         self.created = not os.path.exists(path)
         try:
             os.makedirs(path, exist_ok=True)
-            self.fd = os.open(path, _DIR_FLAGS)
         except OSError as e:
             raise OutputFolderError(f"cannot create the output folder {path}: {e.strerror}") from None
-        try:
-            self._lock_fd = self._lock()
-        except BaseException:
-            os.close(self.fd)
-            raise
+        self._open_locked()
         try:
             self._take(run_key, fmt, resume, overwrite)
         except BaseException:
             self.close()
             raise
+
+    @classmethod
+    def add_file(cls, path: str, name: str, data: bytes) -> None:
+        """Add a file (a report) to the completed run in `path`, under its lock, and list it in
+        the run's manifest (so `--overwrite` takes it away with the run)."""
+        folder = cls.__new__(cls)
+        folder.path, folder.created = path, False
+        folder._open_locked()
+        try:
+            folder.manifest = read_manifest(folder.fd, path)
+            if folder.manifest.get("status") != "complete":
+                raise OutputFolderError(f"{path} holds a run that did not complete: continue it with --resume")
+            folder.write_atomic(name, data)
+            folder.save_manifest("complete")
+        finally:
+            folder.close()
 
     def _take(self, run_key: str, fmt: str, resume: bool, overwrite: bool) -> None:
         """Check that the folder may be written by this run (see the module docstring)."""
@@ -147,6 +158,17 @@ class OutputFolder:
         }
 
     # -- ownership ---------------------------------------------------------------------------------
+    def _open_locked(self) -> None:
+        try:
+            self.fd = os.open(self.path, _DIR_FLAGS)
+        except OSError as e:
+            raise OutputFolderError(f"cannot open the output folder {self.path}: {e.strerror}") from None
+        try:
+            self._lock_fd = self._lock()
+        except BaseException:
+            os.close(self.fd)
+            raise
+
     def _lock(self) -> int:
         fd = os.open(LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644, dir_fd=self.fd)
         try:

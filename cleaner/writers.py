@@ -285,13 +285,13 @@ def load_document(out_dir: str, doc_id: str) -> tuple[dict[str, Any] | None, str
     """A document as a run wrote it: its record (None when it was dropped whole), its kept text,
     and its removals in text order. Only files the run's manifest vouches for are read."""
     with RunOutput(out_dir) as out:
-        removals = sorted((Removal.from_json(d) for d in _records(out, REMOVED) if d.get("doc_id") == doc_id),
+        removals = sorted((Removal.from_json(d) for d in read_records(out, REMOVED) if d.get("doc_id") == doc_id),
                           key=lambda r: r.start)
         record, kept = None, ""
         if out.fmt == "jsonl":
             names = out.manifest.get("fields", {})
             id_field, text_field = names.get("id", "id"), names.get("text", "text")
-            for d in _records(out, DOCUMENTS):
+            for d in read_records(out, DOCUMENTS):
                 if record is None and d.get(id_field) == doc_id:
                     record, kept = d, d[text_field]
         elif (name := out.text_name(doc_id)) is not None:
@@ -306,10 +306,10 @@ def resolve_id(out_dir: str, given: str) -> str:
     """The document id `given` names: itself, else the one id of the run that starts with it
     (NotInOutput when none or several do)."""
     with RunOutput(out_dir) as out:
-        ids = {d.get("doc_id") for d in _records(out, REMOVED)}
+        ids = {d.get("doc_id") for d in read_records(out, REMOVED)}
         if out.fmt == "jsonl":
             id_field = out.manifest.get("fields", {}).get("id", "id")
-            ids |= {d.get(id_field) for d in _records(out, DOCUMENTS)}
+            ids |= {d.get(id_field) for d in read_records(out, DOCUMENTS)}
         else:
             ids |= set(out.manifest.get("documents", {}))
     if given in ids:
@@ -328,7 +328,7 @@ def output_name(name: str, codec: str) -> str:
     return name + SUFFIXES[codec] if codec else name
 
 
-def _records(out: RunOutput, name: str):
+def read_records(out: RunOutput, name: str):
     """The JSON records of a JSONL file of the run (all read, so the file's hash is checked)."""
     codec = out.manifest.get("compress") or ""
     for line in out.lines(output_name(name, codec), codec):
@@ -343,4 +343,4 @@ def restore_document(out_dir: str, doc_id: str) -> str:
 
 
 __all__ = ["CHECKPOINT", "DOCUMENTS", "REMOVED", "SUMMARY", "NotInOutput", "OutputFolderError", "OutputWriter",
-           "ResumeMismatch", "load_document", "resolve_id", "restore_document", "text_file_name", "read_names_journal"]
+           "ResumeMismatch", "load_document", "read_records", "resolve_id", "restore_document", "text_file_name", "read_names_journal"]
