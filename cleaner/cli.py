@@ -63,6 +63,24 @@ def _io_message(e: OSError, output: str) -> str:
     return f"cannot write {path}: {e.strerror or e}"
 
 
+def _with_flags(message: str, overrides: dict) -> str:
+    """A settings error in the words of the command line: each setting the message names that
+    a flag set is followed by that flag ("dedup.documents.threshold (--doc-threshold) must ...")."""
+    flags = {key: "--" + param.replace("_", "-") for param, key in _FLAG_SETTINGS.items()
+             if overrides.get(key) is not None}
+    for key, flag in flags.items():
+        message = message.replace(key, f"{key} ({flag})", 1)
+    return message
+
+
+_FLAG_SETTINGS = {  # flag (without --) -> the setting it sets, for messages
+    "doc_threshold": "dedup.documents.threshold", "passage_min_words": "dedup.passages.min_words",
+    "passage_coverage": "dedup.passages.min_coverage", "keep": "dedup.keep", "workers": "run.workers",
+    "limit": "input.limit", "output_text_field": "output.text_field", "output_id_field": "output.id_field",
+    "kind": "input.kind", "engine": "run.engine",
+}
+
+
 def _setup_logging(quiet: bool) -> None:
     """Log to the current stderr (replacing the handler of an earlier call in this process)."""
     logger = logging.getLogger("cleaner")
@@ -190,7 +208,9 @@ def clean(inputs, output, removed_file, fmt, config_file, kind, text_field, html
     except BrokenPipeError:  # the reader of stdout stopped (| head): as other tools do, stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(EXIT_BROKEN_PIPE)
-    except (ConfigError, InputError, IndexBusy, IndexMismatch, ResumeMismatch, OutputFolderError) as e:
+    except ConfigError as e:
+        raise Refused(_with_flags(str(e), overrides)) from None
+    except (InputError, IndexBusy, IndexMismatch, ResumeMismatch, OutputFolderError) as e:
         raise Refused(str(e)) from None
     except OSError as e:
         raise Failed(_io_message(e, output)) from None

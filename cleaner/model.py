@@ -105,14 +105,39 @@ class Skip:
         return {"source": self.source, "reason": self.reason, "detail": self.detail}
 
 
-@dataclass
+@dataclass(repr=False)
 class Result:
-    """A cleaned document: the kept text and every removal, in input-text order."""
+    """A cleaned document.
+
+    Fields:
+      doc       the Document as read (id, url, title, date, its input `text`, meta, fields)
+      text      the kept text: the input text with every removed span cut out
+      removals  every removed span (Removal: start, end, text, stage, reason, duplicate_of,
+                score), in input-text order; `restore_text(text, removals)` gives the input back
+      dropped   True when the whole document was removed (a duplicate, not an article, empty)
+    Shortcuts: `id`, `title`, `url` (the document's).
+    """
 
     doc: Document
     text: str
     removals: list[Removal]
-    dropped: bool = False  # the whole document was removed (duplicate, or nothing left)
+    dropped: bool = False
+
+    @property
+    def id(self) -> str:
+        return self.doc.id
+
+    @property
+    def title(self) -> str | None:
+        return self.doc.title
+
+    @property
+    def url(self) -> str | None:
+        return self.doc.url
+
+    def __repr__(self) -> str:
+        state = "dropped" if self.dropped else f"{len(self.text):,} of {len(self.doc.text):,} chars kept"
+        return f"<Result {self.doc.id!r}: {state}, {len(self.removals)} removals>"
 
     def to_json(self, text_field: str = "text", id_field: str = "id", drop: Collection[str] = ()) -> dict[str, Any]:
         """The documents.jsonl record: the id, the input record's own fields (JSONL; but those

@@ -82,11 +82,23 @@ def _all_inputs(paths: list[str], cfg: InputConfig, stdin: BinaryIO | None) -> I
                 yield read
 
 
+def is_input_path(s: str) -> bool:
+    """Whether a string given to `cleaner.clean` names input files (else it is a text): it
+    exists, is "-", or is a glob that matches; InputError for one that looks like a path (one
+    word, with a "/" or a known suffix) and names nothing."""
+    if s == "-" or os.path.lexists(s) or (glob.has_magic(s) and glob.glob(s, recursive=True)):
+        return True
+    one_word = len(s) < 4096 and not any(ch.isspace() for ch in s)
+    if one_word and ("/" in s or os.sep in s or _by_suffix(s) is not None or s.endswith((".gz", ".zst"))):
+        raise InputError(f"input {s!r} does not exist")
+    return False
+
+
 def check_inputs(paths: list[str]) -> None:
     """InputError for an argument that names nothing (before a run creates its output)."""
     for arg in paths:
-        if arg != "-":
-            next(iter(_expand(arg)), None)
+        if arg != "-" and next(iter(_expand(arg)), None) is None:
+            raise InputError(f"the input folder {arg!r} holds no files (dot-files are left out)")
 
 
 def _read_file(path: str, doc_id: str, cfg: InputConfig) -> Iterator[Document | Skip]:
@@ -420,31 +432,40 @@ def _read_jsonl(source: str, base_id: str, site: str, stream: BinaryIO, cfg: Inp
         if not found:
             found = True
             yield from (_missing_field(w, cfg) for w, _ in fieldless)
-        body = text if isinstance(text, str) else html
-        body, note = fix_surrogates(body)
-        if not body.strip():
-            yield _skip(where, "empty")
-            continue
-        rid = record.get(cfg.id_field)
-        doc_id = str(rid) if isinstance(rid, (str, int)) and not isinstance(rid, bool) else f"{base_id}:{lineno}"
-        url = record.get(cfg.url_field) if isinstance(record.get(cfg.url_field), str) else None
-        kind = "text" if isinstance(text, str) else "html"
-        doc = Document(id=doc_id, text=body if kind == "text" else "", source=where, url=url, kind=kind,
-                       site=urlsplit(url).hostname or "" if url else site,
-                       html=body if kind == "html" else None)
-        title = record.get("title")
-        if isinstance(title, str):
-            doc.title = title
-        date = record.get(cfg.date_field)
-        if isinstance(date, str) or isinstance(date, (int, float)) and not isinstance(date, bool):
-            doc.date = str(date)
-        doc.fields = {k: v for k, v in record.items() if k not in (cfg.text_field, cfg.html_field)}
-        if note or file_note:
-            doc.meta["decoding"] = note or file_note
+        doc = record_document(record, where, f"{base_id}:{lineno}", site, cfg)
+        if isinstance(doc, Document) and file_note and "decoding" not in doc.meta:
+            doc.meta["decoding"] = file_note
         yield doc
     yield from (_missing_field(w, cfg) for w, _ in fieldless if not found)
     if empty:
         yield _skip(source, "empty")
+
+
+def record_document(record: dict, where: str, default_id: str, site: str, cfg: InputConfig) -> Document | Skip:
+    """A record (a JSONL line, or a dict given to `cleaner.clean`) as a Document: its text (or
+    HTML) field, id, url, title, date, and its other fields; a Skip when it has no text."""
+    text, html = record.get(cfg.text_field), record.get(cfg.html_field)
+    if not isinstance(text, str) and not isinstance(html, str):
+        return _missing_field(where, cfg)
+    body, note = fix_surrogates(text if isinstance(text, str) else html)
+    if not body.strip():
+        return _skip(where, "empty")
+    rid = record.get(cfg.id_field)
+    doc_id = str(rid) if isinstance(rid, (str, int)) and not isinstance(rid, bool) else default_id
+    url = record.get(cfg.url_field) if isinstance(record.get(cfg.url_field), str) else None
+    kind = "text" if isinstance(text, str) else "html"
+    doc = Document(id=doc_id, text=body if kind == "text" else "", source=where, url=url, kind=kind,
+                   site=urlsplit(url).hostname or "" if url else site, html=body if kind == "html" else None)
+    title = record.get("title")
+    if isinstance(title, str):
+        doc.title = title
+    date = record.get(cfg.date_field)
+    if isinstance(date, str) or isinstance(date, (int, float)) and not isinstance(date, bool):
+        doc.date = str(date)
+    doc.fields = {k: v for k, v in record.items() if k not in (cfg.text_field, cfg.html_field)}
+    if note:
+        doc.meta["decoding"] = note
+    return doc
 
 
 def _missing_field(where: str, cfg: InputConfig) -> Skip:

@@ -1,6 +1,7 @@
 """Summary figures for a run (summary.json) and the human-readable report."""
 from __future__ import annotations
 
+import time
 from collections import Counter, defaultdict
 from typing import Any
 
@@ -22,6 +23,7 @@ def dropped_reason(r: Result) -> str:
 
 class Stats:
     def __init__(self) -> None:
+        self.started = time.monotonic()
         self.docs_in = 0
         self.docs_out = 0
         self.dropped: Counter[str] = Counter()
@@ -91,6 +93,7 @@ class Stats:
             "notes": dict(sorted(self.notes.items())),
             "config": config.to_dict(),
             "timings_seconds": {k: round(v, 3) for k, v in sorted(self.timings.items())},
+            "seconds": round(time.monotonic() - self.started, 3),  # the whole run, wall clock
         }
 
 
@@ -109,11 +112,9 @@ class Progress:
     many, when known), MB/s of input text, removals so far."""
 
     def __init__(self, stream, every: float = 0.5, clock=None):
-        import time
-
         self._stream, self._every = stream, every
         self._clock = clock or time.monotonic
-        self._start = self._last = self._clock()
+        self._run_start = self._start = self._last = self._clock()
         self.name, self.total = "", None
         self.docs = self.chars = self.removals = self.steps = 0
         self._shown = False
@@ -135,12 +136,16 @@ class Progress:
 
     def _show(self, now: float) -> None:
         self._last = now
+        took = max(now - self._start, 1e-9)
         if self.name == "group":
             work = f"{self.steps} partitions"
         else:
             count = f"{self.docs}/{self.total}" if self.total else f"{self.docs}"
-            work = f"{count} documents, {self.chars / 1e6 / max(now - self._start, 1e-9):.2f} MB/s"
-        self._stream.write(f"\r\x1b[K{self.name}: {work}, {self.removals} removals")
+            work = f"{count} documents, {self.chars / 1e6 / took:.2f} MB/s"
+            if self.total and self.docs:
+                work += f", {_clock_time((self.total - self.docs) * took / self.docs)} left"
+        self._stream.write(f"\r\x1b[K[{_clock_time(now - self._run_start)}] {self.name}: {work}, "
+                           f"{self.removals} removals")
         self._stream.flush()
         self._shown = True
 
@@ -149,6 +154,12 @@ class Progress:
             self._show(self._clock())
             self._stream.write("\n")
             self._stream.flush()
+
+
+def _clock_time(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 else \
+        f"{seconds // 60}:{seconds % 60:02d}"
 
 
 def format_report(summary: dict[str, Any]) -> str:
@@ -160,6 +171,9 @@ def format_report(summary: dict[str, Any]) -> str:
         f"{d['dropped_not_article']} not-article, {d['dropped_empty']} empty, {d['skipped']} inputs skipped)",
         f"characters: {c['in']} in, {c['out']} out ({share:.1f}% kept)",
     ]
+    if "seconds" in summary:
+        took = summary["seconds"]
+        lines.append(f"time: {took:.1f} s ({d['in'] / max(took, 1e-9):,.0f} documents/s)")
     for stage, reasons in summary["removals"].items():
         for reason, v in reasons.items():
             lines.append(f"  {reason:<34} {v['count']:>7} removals {v['chars']:>10} chars")

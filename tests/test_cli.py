@@ -58,7 +58,7 @@ def test_skipped_inputs_give_exit_code_1_and_are_reported(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["clean", "no/such/dir", "-o", "OUT"], "does not exist"),
     (["clean", SAMPLES, "-o", "OUT", "--format", "xml"], "Invalid value for '--format'"),
-    (["clean", SAMPLES, "-o", "OUT", "--doc-threshold", "2"], "threshold must be in (0, 1]"),
+    (["clean", SAMPLES, "-o", "OUT", "--doc-threshold", "2"], "dedup.documents.threshold (--doc-threshold) must be in (0, 1]"),
     (["clean", SAMPLES], "Missing option '-o'"),
 ])
 def test_usage_errors_exit_2(tmp_path, args, message):
@@ -101,6 +101,7 @@ def test_stdin_jsonl(tmp_path):
 def _outputs(out):
     summary = json.loads((out / "summary.json").read_text())
     summary.pop("timings_seconds")
+    summary.pop("seconds")
     summary["config"]["run"].pop("workers")
     assert summary["documents"]["in"] == 5
     return (out / "documents.jsonl").read_bytes(), (out / "removed.jsonl").read_bytes(), summary

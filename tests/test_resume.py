@@ -22,6 +22,7 @@ def _cleaner(*args) -> list[str]:
 def _summary(out) -> dict:
     summary = json.loads((out / "summary.json").read_text())
     summary.pop("timings_seconds")
+    summary.pop("seconds")
     return summary
 
 

@@ -107,7 +107,7 @@ def test_keep_flag_and_a_wrong_policy(tmp_path):
     assert ok.exit_code == 0, ok.output
     assert "B" in {d["id"] for d in read_jsonl(tmp_path / "o" / "documents.jsonl")}
     bad = CliRunner().invoke(main, ["clean", str(corpus), "-o", str(tmp_path / "p"), "--keep", "biggest"])
-    assert bad.exit_code == 2 and "dedup.keep must be one of first, longest, newest, oldest, field:NAME" in bad.output
+    assert bad.exit_code == 2 and "dedup.keep (--keep) must be one of first, longest, newest, oldest, field:NAME" in bad.output
 
 
 # -- whole copies -----------------------------------------------------------------------------------
