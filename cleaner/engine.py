@@ -72,8 +72,21 @@ class LocalEngine:
             while pending:
                 done = pending.popleft()
                 yield done.result() if done is not None else []
+        except BaseException:
+            _stop_workers(pool)
+            raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """On an error, Ctrl-C or SIGTERM: end the workers now rather than after their batches (a
+    pool interrupted while it starts a process may never finish one, and shutdown would wait)."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        try:
+            process.terminate()
+        except (OSError, ValueError, AttributeError):
+            pass  # already gone
 
 
 # The worker process's Worker, built once by the pool initializer.

@@ -219,6 +219,9 @@ class Worker:
         return [getattr(self, method)(task) for task in batch]
 
 
+TIMEOUT_REPEAT = 0.25  # seconds between repeats of a time limit's signal (see time_limit)
+
+
 class DocumentTimeout(Exception):
     """Cleaning one document took longer than `input.max_seconds`."""
 
@@ -231,14 +234,23 @@ def time_limit(seconds: float):
         yield
         return
 
+    delivered = False
+
     def stop(signum, frame):
-        raise DocumentTimeout(f"over input.max_seconds={seconds:g}")
+        if not delivered:
+            raise DocumentTimeout(f"over input.max_seconds={seconds:g}")
 
     previous = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    # The timer repeats until the exception reaches this frame: one raised inside a garbage
+    # collector callback or a __del__ is swallowed by Python, and the next one is not.
+    signal.setitimer(signal.ITIMER_REAL, seconds, TIMEOUT_REPEAT)
     try:
         yield
+    except DocumentTimeout:
+        delivered = True
+        raise
     finally:
+        delivered = True
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
 

@@ -175,3 +175,26 @@ def test_a_gzip_file_that_is_not_a_bomb_is_read(tmp_path):
     path.write_bytes(gzip.compress(GOOD["good1.txt"].encode()))
     summary = run([str(path)], str(tmp_path / "out"), Config().with_overrides({"run.workers": 1}))
     assert summary["documents"]["out"] == 1
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the swallowed one
+def test_a_time_limit_whose_first_signal_is_swallowed_still_stops_the_work():
+    # Python swallows an exception raised inside __del__ (or a garbage collector callback):
+    # a one-shot timer would then never stop the document.
+    import time as clock
+
+    from cleaner.worker import DocumentTimeout, time_limit
+
+    class SlowToCollect:
+        def __del__(self):
+            clock.sleep(0.4)  # the first alarm goes off in here and is lost
+
+    start = clock.monotonic()
+    with pytest.raises(DocumentTimeout):
+        with time_limit(0.2):
+            item = SlowToCollect()
+            del item
+            while clock.monotonic() - start < 5:
+                pass
+    assert clock.monotonic() - start < 2
+    clock.sleep(0.6)  # and no alarm is left to go off afterwards
