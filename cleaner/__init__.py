@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable, Iterator
 
 __version__ = "0.1.0"
@@ -39,7 +40,12 @@ def clean(inputs: str | Iterable[str | dict | Document], config: Config | None =
     """
     with Cleaner(config) as cleaner:
         cfg = cleaner.config.input
-        yield from cleaner.clean_documents(_documents([inputs] if isinstance(inputs, str) else inputs, cfg))
+        if isinstance(inputs, (str, os.PathLike)):
+            inputs = [inputs]
+        elif not isinstance(inputs, Iterable):
+            raise TypeError(f"cleaner.clean takes a path or an iterable of paths, texts, dicts or Documents, "
+                            f"not a {type(inputs).__name__}")
+        yield from cleaner.clean_documents(_documents(inputs, cfg))
 
 
 def _documents(items: Iterable[str | dict | Document], cfg) -> Iterator[Document | Skip]:
@@ -48,6 +54,8 @@ def _documents(items: Iterable[str | dict | Document], cfg) -> Iterator[Document
             yield item
         elif isinstance(item, dict):
             yield record_document(item, f"record:{n}", f"record:{n}", "", cfg)
+        elif isinstance(item, os.PathLike):
+            yield from iter_inputs([os.fspath(item)], cfg)
         elif isinstance(item, str):
             if is_input_path(item):
                 yield from iter_inputs([item], cfg)

@@ -217,8 +217,12 @@ def clean(inputs, output, removed_file, fmt, config_file, kind, text_field, html
     except (KeyboardInterrupt, Terminated) as e:
         if progress:
             progress.done()
-        click.echo(f"cleaner: {'interrupted' if isinstance(e, KeyboardInterrupt) else 'terminated'}; {output} keeps "
-                   f"what the last checkpoint holds: run the same command with --resume to continue", err=True)
+        stopped = "interrupted" if isinstance(e, KeyboardInterrupt) else "terminated"
+        if to_stdout or dry_run:
+            click.echo(f"cleaner: {stopped}", err=True)
+        else:
+            click.echo(f"cleaner: {stopped}; {output} keeps what the last checkpoint holds: run the same command "
+                       f"with --resume to continue", err=True)
         sys.exit(EXIT_INTERRUPTED if isinstance(e, KeyboardInterrupt) else EXIT_TERMINATED)
     finally:
         signal.signal(signal.SIGTERM, previous)
@@ -305,6 +309,8 @@ def report(out_dir):
         path = write_report(out_dir)
     except (NotInOutput, OutputFolderError) as e:
         raise Refused(str(e)) from None
+    except OSError as e:
+        raise Failed(_io_message(e, out_dir)) from None
     click.echo(path)
 
 

@@ -67,10 +67,7 @@ class Bounded(io.RawIOBase):
     def __init__(self, raw: BinaryIO, codec: str, ratio: int, floor: int):
         self._codec, self._ratio, self._floor = codec, ratio, floor
         self._counter = _Counting(raw)
-        if codec == "gzip":
-            self._inner = gzip.GzipFile(fileobj=self._counter, mode="rb")
-        else:
-            self._inner = zstandard.ZstdDecompressor().stream_reader(self._counter, read_across_frames=True)
+        self._inner = gzip.GzipFile(fileobj=self._counter, mode="rb") if codec == "gzip" else _Zstd(self._counter)
         self._out = 0
 
     def readable(self) -> bool:
@@ -82,6 +79,44 @@ class Bounded(io.RawIOBase):
         if self._out > self._floor and self._out > self._ratio * max(1, self._counter.count):
             raise DecompressionBomb(self._codec, f"expands over {self._ratio}x (input.max_gzip_ratio) "
                                                  f"past {self._floor} bytes")
+        return n
+
+
+class _Zstd(io.RawIOBase):
+    """Concatenated zstd frames, decompressed; a frame cut short is an error (zstandard's own
+    stream reader returns what it has and stops, as if the input were whole). Input goes to the
+    decompressor FEED bytes at a time, so a bomb's output arrives in bounded pieces."""
+
+    FEED = 1024
+
+    def __init__(self, raw: BinaryIO):
+        self._raw, self._obj, self._open = raw, None, False
+        self._input, self._at = b"", 0  # compressed bytes not yet fed
+        self._pending, self._pos = b"", 0  # decompressed bytes not yet read
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while self._pos >= len(self._pending):
+            if self._at >= len(self._input):
+                self._input, self._at = self._raw.read(1 << 16), 0
+                if not self._input:
+                    if self._open:
+                        raise zstandard.ZstdError("the compressed input ends inside a frame (cut short)")
+                    return 0
+            piece = self._input[self._at:self._at + self.FEED]
+            self._at += len(piece)
+            if self._obj is None:
+                self._obj = zstandard.ZstdDecompressor().decompressobj()
+            self._pending, self._pos = self._obj.decompress(piece), 0
+            self._open = not self._obj.eof
+            if self._obj.eof:  # the rest of the piece starts the next frame
+                self._at -= len(self._obj.unused_data)
+                self._obj = None
+        n = min(len(buffer), len(self._pending) - self._pos)
+        buffer[:n] = self._pending[self._pos:self._pos + n]
+        self._pos += n
         return n
 
 

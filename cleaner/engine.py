@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
+import sys
 import threading
 import time
 from collections import deque
@@ -55,7 +56,10 @@ class LocalEngine:
                 yield local.run_batch(method, batch) if batch else []
             return
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["__main__", __name__])  # workers start with cleaner imported (once per process)
+        # Workers start with cleaner imported (once per process), and the main module when it is
+        # a file: a script read from stdin cannot be imported again.
+        main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+        ctx.set_forkserver_preload((["__main__"] if main_file and os.path.isfile(main_file) else []) + [__name__])
         # ProcessPoolExecutor, not multiprocessing.Pool: Pool's worker-handler thread spins while
         # results wait to be read (measured: seconds of the main process's CPU on a 10k run), and
         # a worker that dies makes Pool hang where the executor raises BrokenProcessPool.

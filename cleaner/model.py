@@ -142,20 +142,25 @@ class Result:
     def to_json(self, text_field: str = "text", id_field: str = "id", drop: Collection[str] = ()) -> dict[str, Any]:
         """The documents.jsonl record: the id, the input record's own fields (JSONL; but those
         in `drop`), source, url and title, the cleaned text, and cleaning metadata under `meta`.
-        Where the input record has a field of cleaner's (source, url, title, meta), the record's
-        is kept and cleaner's goes under `meta` (`meta.input_meta` for a record's own `meta`)."""
+        Where the input record has a field of cleaner's (source, url, title), the record's is
+        kept and cleaner's goes under `meta`; a record's field under the output id or text name,
+        or named meta, goes to `meta.input_fields`."""
         d = self.doc
         meta = dict(d.meta)
         meta.update({"kind": d.kind, "date": d.date, "chars_in": len(d.text), "chars_out": len(self.text)})
         own = {k: v for k, v in (d.fields or {}).items() if k not in drop}
+        # A record's field under a name cleaner writes (the output id or text field, meta) goes
+        # to meta.input_fields, unless it holds the same id.
+        displaced = {k: own.pop(k) for k in list(own) if k in (text_field, "meta")
+                     or (k == id_field and str(own[k]) != d.id)}
         record: dict[str, Any] = {id_field: d.id, **own}
         for name, value in (("source", d.source), ("url", d.url), ("title", d.title)):
-            if name not in own:
-                record[name] = value
-            elif own[name] != value:
+            if name in (id_field, text_field) or (name in own and own[name] != value):
                 meta[name] = value
-        if "meta" in own:
-            meta["input_meta"] = own["meta"]
+            elif name not in own:
+                record[name] = value
+        if displaced:
+            meta["input_fields"] = displaced
         record[id_field] = d.id
         record[text_field] = self.text
         record["meta"] = {k: meta[k] for k in sorted(meta)}

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
 from .boilerplate.templates import TemplateCounter
-from .config import Config
+from .config import Config, ConfigError
 from .dedup.documents import DocumentStage
 from .dedup.passages import PassageStage
 from .dedup.store import IndexDatabase, damaged
@@ -231,8 +231,10 @@ def run(inputs: list[str], out_dir: str, config: Config | None = None, fmt: str 
     (each decision depends on every earlier document), but what the last checkpoint holds is not
     rewritten."""
     config = config or Config()
+    if fmt == "text" and config.output.compress:
+        raise ConfigError("output.compress applies to JSONL output (documents.jsonl, removed.jsonl), not text files")
     check_apart(out_dir, inputs)
-    check_inputs(inputs)  # what refuses the run comes before its output folder is touched
+    check_inputs(inputs, config.input)  # what refuses the run comes before its output folder is touched
     key = run_key(inputs, config, fmt)
     with Cleaner(config, progress) as cleaner:
         folder = OutputFolder(out_dir, key, fmt, resume=resume, overwrite=overwrite)

@@ -13,8 +13,10 @@ import json
 import logging
 import os
 import re
+import shutil
 import stat
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
@@ -86,19 +88,49 @@ def is_input_path(s: str) -> bool:
     """Whether a string given to `cleaner.clean` names input files (else it is a text): it
     exists, is "-", or is a glob that matches; InputError for one that looks like a path (one
     word, with a "/" or a known suffix) and names nothing."""
-    if s == "-" or os.path.lexists(s) or (glob.has_magic(s) and glob.glob(s, recursive=True)):
+    if s == "-" or os.path.lexists(s):
         return True
+    if glob.has_magic(s) and "\n" not in s and len(s) < 4096:
+        if glob.glob(s, recursive=True):
+            return True
+        if not any(ch.isspace() for ch in s):
+            raise InputError(f"no files match {s!r}")
     one_word = len(s) < 4096 and not any(ch.isspace() for ch in s)
     if one_word and ("/" in s or os.sep in s or _by_suffix(s) is not None or s.endswith((".gz", ".zst"))):
         raise InputError(f"input {s!r} does not exist")
     return False
 
 
-def check_inputs(paths: list[str]) -> None:
-    """InputError for an argument that names nothing (before a run creates its output)."""
+def check_inputs(paths: list[str], cfg: InputConfig | None = None) -> None:
+    """InputError for an argument that names nothing, and (with `cfg`) for a JSONL file whose
+    first records lack the text field: before a run touches its output."""
     for arg in paths:
-        if arg != "-" and next(iter(_expand(arg)), None) is None:
+        if arg == "-":
+            continue
+        items = _expand(arg)
+        if next(iter(items), None) is None:
             raise InputError(f"the input folder {arg!r} holds no files (dot-files are left out)")
+        if cfg is not None:
+            for item in _expand(arg):
+                if not isinstance(item, Skip) and _maybe_jsonl(item[0], cfg):
+                    _check_text_field(item[0], item[1], cfg)
+
+
+def _maybe_jsonl(path: str, cfg: InputConfig) -> bool:
+    fmt = FORMATS[cfg.kind] if cfg.kind != "auto" else _by_suffix(path)
+    return fmt is None or fmt.name == "jsonl"
+
+
+def _check_text_field(path: str, doc_id: str, cfg: InputConfig) -> None:
+    """Read a (possible) JSONL file up to its first document: InputError if its first records
+    lack the text field (see _read_jsonl)."""
+    reads = _read_file(path, doc_id, cfg)
+    try:
+        for n, item in enumerate(reads):
+            if isinstance(item, Document) or n > FIELD_CHECK_RECORDS:
+                return
+    finally:
+        reads.close()
 
 
 def _read_file(path: str, doc_id: str, cfg: InputConfig) -> Iterator[Document | Skip]:
@@ -196,7 +228,7 @@ class _Prefixed(io.RawIOBase):
 def _json_object(line: bytes) -> bool:
     enc, _ = stream_encoding(line[:4096])
     try:
-        return isinstance(json.loads(line.decode(enc or "utf-8").lstrip("\ufeff")), dict)
+        return isinstance(json.loads(line.decode(enc or "utf-8", "replace").strip("\ufeff\ufffd\x00 \t\r\n")), dict)
     except (ValueError, UnicodeDecodeError):
         return False
 
@@ -295,8 +327,10 @@ def _by_suffix(name: str) -> Format | None:
 
 
 def _looks_jsonl(head: str) -> bool:
-    first = head.lstrip().split("\n", 1)[0]
-    return first.startswith("{") and first.rstrip().endswith("}")
+    """The first line is a JSON object (when it ends within the head; a longer first line is
+    parsed whole by `_read_stream`)."""
+    first, *rest = head.lstrip().split("\n", 1)
+    return bool(rest) and _json_object(first.encode("utf-8"))
 
 
 def _read_text(source: str, doc_id: str, site: str, stream: BinaryIO, cfg: InputConfig) -> Iterator[Document | Skip]:
@@ -337,8 +371,22 @@ def _read_warc(source: str, base_id: str, site: str, stream: BinaryIO, cfg: Inpu
     records carry no page and are passed over."""
     from fastwarc.warc import ArchiveIterator, WarcRecordType
 
+    if not stream.seekable():  # stdin, a zstd archive: fastwarc seeks, so it reads a spooled copy
+        spooled = tempfile.TemporaryFile(prefix="cleaner-warc-")
+        shutil.copyfileobj(stream, spooled, 1 << 20)
+        spooled.seek(0)
+        stream = spooled
     records = ArchiveIterator(stream, record_types=WarcRecordType.response | WarcRecordType.resource,
                               parse_http=True, auto_decode="all")
+    try:
+        yield from _warc_documents(source, base_id, records, cfg)
+    except BaseException as e:  # fastwarc's Rust panics derive from BaseException
+        if type(e).__name__ != "PanicException":
+            raise
+        yield _skip(source, "read-error", f"cannot read the archive: {str(e)[:200]}")
+
+
+def _warc_documents(source: str, base_id: str, records, cfg: InputConfig) -> Iterator[Document | Skip]:
     empty = True
     for record in records:
         empty = False
@@ -364,7 +412,7 @@ def _read_warc(source: str, base_id: str, site: str, stream: BinaryIO, cfg: Inpu
         text, note = decode(body, html=True, declared=record.http_charset if record.is_http else None)
         rid = (record.headers.get("WARC-Record-ID") or "").strip("<>")
         doc = Document(id=rid or f"{base_id}@{record.stream_pos}", text="", source=where, url=url, kind="html",
-                       site=(urlsplit(url).hostname or "") if url else "", html=text,
+                       site=host_of(url), html=text,
                        date=record.headers.get("WARC-Date") or None)
         if note:
             doc.meta["decoding"] = note
@@ -436,7 +484,8 @@ def _read_jsonl(source: str, base_id: str, site: str, stream: BinaryIO, cfg: Inp
         if isinstance(doc, Document) and file_note and "decoding" not in doc.meta:
             doc.meta["decoding"] = file_note
         yield doc
-    yield from (_missing_field(w, cfg) for w, _ in fieldless if not found)
+    if fieldless and not found:  # a short file, none of whose records has the field
+        raise InputError(_missing_field_message(source, [r for _, r in fieldless], cfg))
     if empty:
         yield _skip(source, "empty")
 
@@ -455,7 +504,7 @@ def record_document(record: dict, where: str, default_id: str, site: str, cfg: I
     url = record.get(cfg.url_field) if isinstance(record.get(cfg.url_field), str) else None
     kind = "text" if isinstance(text, str) else "html"
     doc = Document(id=doc_id, text=body if kind == "text" else "", source=where, url=url, kind=kind,
-                   site=urlsplit(url).hostname or "" if url else site, html=body if kind == "html" else None)
+                   site=host_of(url) or ("" if url else site), html=body if kind == "html" else None)
     title = record.get("title")
     if isinstance(title, str):
         doc.title = title
@@ -466,6 +515,16 @@ def record_document(record: dict, where: str, default_id: str, site: str, cfg: I
     if note:
         doc.meta["decoding"] = note
     return doc
+
+
+def host_of(url: object) -> str:
+    """The host of a URL ("" for none, and for a URL that does not parse: "http://[oops")."""
+    if not isinstance(url, str):
+        return ""
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
 
 
 def _missing_field(where: str, cfg: InputConfig) -> Skip:
@@ -480,6 +539,10 @@ def _missing_field_message(source: str, records: list[dict], cfg: InputConfig) -
         for key, value in record.items():
             lengths[key] = max(lengths.get(key, 0), len(value) if isinstance(value, str) else 0)
     names = ", ".join(sorted(lengths)) or "none"
+    held = [r[cfg.text_field] for r in records if cfg.text_field in r and not isinstance(r[cfg.text_field], str)]
+    if held:
+        return (f"{source}: the {cfg.text_field!r} field holds a {type(held[0]).__name__}, not a string; "
+                f"fields found: {names}")
     guess = max(lengths, key=lambda k: (lengths[k], k), default=None)
     hint = f" (--text-field {guess}?)" if guess and lengths[guess] else ""
     return (f"{source}: none of the first {len(records)} records has a string {cfg.text_field!r} "

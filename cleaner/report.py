@@ -5,7 +5,7 @@ import time
 from collections import Counter, defaultdict
 from typing import Any
 
-from .model import Removal, Result, Skip, restore_text
+from .model import CONTROL_CHARS, Removal, Result, Skip, restore_text
 from .writers import load_document, resolve_id
 
 MAX_LISTED_SKIPS = 1000
@@ -223,8 +223,15 @@ def _label(r: Removal) -> str:
     return label
 
 
+def _visible(text: str) -> str:
+    """Control characters (an escape sequence in a removed span) shown as escapes, not sent to
+    the terminal."""
+    return CONTROL_CHARS.sub(lambda m: "".join(f"\\x{ord(c):02x}" for c in m.group()), text)
+
+
 def _mark(text: str, label: str, color: bool) -> str:
     """[-removed text-]{label}; in colour as well, so the marks survive a pager or a file."""
+    text, label = _visible(text), _visible(label)
     if color:
         import click
 

@@ -15,10 +15,10 @@ import os
 import random
 import tempfile
 from collections import Counter, defaultdict
-from urllib.parse import urlsplit
 
 from .model import Removal, restore_text
 from .outfolder import OutputFolder, RunOutput, check_apart
+from .readers import check_inputs, host_of
 from .writers import DOCUMENTS, REMOVED, SUMMARY, read_records
 
 REPORT = "report.html"
@@ -39,19 +39,22 @@ def dry_run(inputs: list[str], out_dir: str, config=None, fmt: str = "jsonl", pr
     from .pipeline import run, run_key
 
     config = config or Config()
-    with tempfile.TemporaryDirectory(prefix="cleaner-dry-run-") as tmp:
-        scratch = os.path.join(tmp, "out")
-        check_apart(out_dir, inputs)
-        summary = run(inputs, scratch, config, fmt, progress=progress)
-        page = build_report(scratch, shown_as=out_dir)
-        folder = OutputFolder(out_dir, run_key(inputs, config, fmt), fmt, overwrite=overwrite)
-        try:
-            folder.manifest["dry_run"] = True
-            folder.write_atomic(SUMMARY, (json.dumps(summary, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
-            folder.write_atomic(REPORT, page.encode("utf-8"))
-            folder.save_manifest("complete")
-        finally:
-            folder.close()
+    check_apart(out_dir, inputs)
+    check_inputs(inputs, config.input)
+    folder = OutputFolder(out_dir, run_key(inputs, config, fmt), fmt, overwrite=overwrite)  # refused before the work
+    try:
+        with tempfile.TemporaryDirectory(prefix="cleaner-dry-run-") as tmp:
+            scratch = os.path.join(tmp, "out")
+            summary = run(inputs, scratch, config, fmt, progress=progress)
+            page = build_report(scratch, shown_as=out_dir)
+        folder.manifest["dry_run"] = True
+        folder.write_atomic(SUMMARY, (json.dumps(summary, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+        folder.write_atomic(REPORT, page.encode("utf-8"))
+        folder.save_manifest("complete")
+    except BaseException:
+        folder.discard()
+        raise
+    folder.close()
     return summary
 
 
@@ -105,9 +108,9 @@ def build_report(out_dir: str, shown_as: str | None = None) -> str:
     return _page(shown_as or out_dir, summary, samples, seen, top, clusters, members, sites, not_article, texts)
 
 
-def _site(url: str | None, doc_id: str) -> str:
-    if url:
-        return urlsplit(url).hostname or "(no host)"
+def _site(url: object, doc_id: str) -> str:
+    if isinstance(url, str) and url:
+        return host_of(url) or "(no host)"
     return doc_id.split("/")[0] + "/" if "/" in doc_id else "(no site)"
 
 

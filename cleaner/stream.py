@@ -4,10 +4,10 @@ from __future__ import annotations
 import os
 from typing import BinaryIO
 
-from .config import Config
-from .outfolder import OutputFolderError, check_apart
+from .config import Config, ConfigError
+from .outfolder import OutputFolderError
 from .pipeline import Cleaner
-from .readers import check_inputs
+from .readers import InputError, check_inputs
 from .writers import dumps
 
 
@@ -17,11 +17,18 @@ def run_to_stream(inputs: list[str], out: BinaryIO, config: Config | None = None
     on `out`, as it is decided; the removal log into the new file `removed` (none when None);
     returns the summary. Nothing else is written."""
     config = config or Config()
+    if config.output.compress:
+        raise ConfigError("output.compress applies to an output folder; to stdout, pipe to gzip or zstd")
     if removed is not None:
-        check_apart(removed, inputs)
+        if removed in ("", "-"):
+            raise OutputFolderError("--removed needs a file name (the documents already go to stdout)")
+        real = os.path.realpath(removed)
+        for arg in inputs:
+            if arg != "-" and (real == os.path.realpath(arg) or real.startswith(os.path.realpath(arg) + os.sep)):
+                raise OutputFolderError(f"the removal log {removed} is or lies inside the input {arg}: give another file")
         if os.path.lexists(removed):
             raise OutputFolderError(f"the removal log {removed} exists: give a new file")
-    check_inputs(inputs)
+    check_inputs(inputs, config.input)
     o = config.output
     log_file = open(removed, "xb") if removed is not None else None
     try:
@@ -34,6 +41,12 @@ def run_to_stream(inputs: list[str], out: BinaryIO, config: Config | None = None
                     out.write((dumps(record) + "\n").encode("utf-8"))
             out.flush()
             return cleaner.summary()
+    except InputError:  # refused once read (stdin without the text field): no log is left behind
+        if log_file is not None:
+            log_file.close()
+            os.unlink(removed)
+            log_file = None
+        raise
     finally:
         if log_file is not None:
             log_file.close()

@@ -95,7 +95,7 @@ def test_record_fields_pass_through_and_output_names_can_change(tmp_path):
     assert first["lang"] == "en" and "crawl_date" not in first and "content" not in first and "text" not in first
     assert first["source"] == "feed-0"  # the record's own field wins; cleaner's goes under meta
     assert first["meta"]["source"].endswith("corpus.jsonl:1")
-    assert first["meta"]["input_meta"] == {"feed": "city"} and first["meta"]["kind"] == "text"
+    assert first["meta"]["input_fields"] == {"meta": {"feed": "city"}} and first["meta"]["kind"] == "text"
     # explain and restore find documents under the renamed fields
     r = invoke("restore", out, "r1")
     assert r.exit_code == 0 and r.output.startswith("Record 1 opens here.")
@@ -253,3 +253,100 @@ def test_the_summary_says_how_long_the_run_took_and_an_empty_folder_is_refused(t
     (empty / ".hidden").write_text("not read")
     r = invoke("clean", empty, "-o", tmp_path / "out2")
     assert r.exit_code == 2 and "holds no files" in r.stderr and not (tmp_path / "out2").exists()
+
+
+# -- found by trying it as a user and an attacker would ------------------------------------------
+EXAMPLES = __import__("pathlib").Path(__file__).resolve().parent.parent / "docs" / "examples"
+
+
+def test_a_warc_on_stdin_and_a_zstd_warc_are_read(tmp_path):
+    import gzip
+
+    import zstandard
+
+    plain = gzip.decompress((EXAMPLES / "crawl.warc.gz").read_bytes())
+    for data in (plain, (EXAMPLES / "crawl.warc.gz").read_bytes(), zstandard.ZstdCompressor().compress(plain)):
+        r = invoke("clean", "-", "-o", "-", "--no-dedup", input=data)
+        assert r.exit_code == 0, r.stderr[-500:]
+        assert len(r.stdout.splitlines()) == 3
+
+
+def test_a_url_that_does_not_parse_does_not_stop_the_run(tmp_path):
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text(json.dumps({"id": "v6", "text": BODY, "url": "http://[oops/page"}) + "\n"
+                      + json.dumps({"id": "n", "text": BODY + " More.", "url": 123}) + "\n")
+    assert invoke("clean", corpus, "-o", tmp_path / "out", "--no-dedup", "-q").exit_code == 0
+    assert invoke("report", tmp_path / "out").exit_code == 0
+
+
+def test_a_refused_input_never_costs_the_earlier_run(tmp_path):
+    good, wrong = tmp_path / "good.jsonl", tmp_path / "wrong.jsonl"
+    good.write_text(records(2))
+    wrong.write_text(records(2, field="content"))  # fewer than 5 records, none with the field: refused too
+    out = tmp_path / "out"
+    assert invoke("clean", good, "-o", out, "-q").exit_code == 0
+    before = sorted(p.name for p in out.iterdir())
+    r = invoke("clean", good, wrong, "-o", out, "--overwrite")
+    assert r.exit_code == 2 and "fields found" in r.stderr
+    assert sorted(p.name for p in out.iterdir()) == before
+    r = invoke("clean", good, wrong, "-o", "-", "--removed", tmp_path / "log.jsonl")
+    assert r.exit_code == 2 and r.stdout == "" and not (tmp_path / "log.jsonl").exists()
+    assert invoke("clean", good, "-o", "-", "--removed", "-").exit_code == 2
+
+
+def test_a_truncated_zstd_input_is_a_read_error(tmp_path):
+    import zstandard
+
+    data = zstandard.ZstdCompressor().compress((BODY * 3000).encode())
+    (tmp_path / "cut.txt.zst").write_bytes(data[: len(data) * 4 // 5])
+    r = invoke("clean", tmp_path / "cut.txt.zst", "-o", tmp_path / "out")
+    assert r.exit_code == 1 and "read-error" in r.stderr and "cut short" in r.stderr
+
+
+def test_record_fields_never_overwrite_each_other(tmp_path):
+    corpus = tmp_path / "posts.jsonl"
+    corpus.write_text(json.dumps({"post_id": "p0", "body": BODY, "id": "legacy-0", "text": "summary 0",
+                                  "score": 7}) + "\n")
+    out = tmp_path / "out"
+    assert invoke("clean", corpus, "-o", out, "--text-field", "body", "--id-field", "post_id", "-q").exit_code == 0
+    (doc,) = read_jsonl(out / "documents.jsonl")
+    assert doc["id"] == "p0" and doc["text"] == BODY and doc["score"] == 7
+    assert doc["meta"]["input_fields"] == {"id": "legacy-0", "text": "summary 0"}
+
+
+def test_a_first_line_in_braces_that_is_not_json_keeps_the_text(tmp_path):
+    note = tmp_path / "note"
+    note.write_text("{curly braces} in a note {really}\n\n" + BODY + "\n")
+    r = invoke("clean", note, "-o", "-", "--no-dedup")
+    assert r.exit_code == 0 and "curly braces" in json.loads(r.stdout)["text"]
+
+
+def test_dry_run_into_a_folder_it_may_not_use_is_refused_before_the_work(tmp_path):
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "notes.txt").write_text("mine")
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text(records(3))
+    r = invoke("clean", corpus, "-o", busy, "--dry-run")
+    assert r.exit_code == 2 and "not empty" in r.stderr and "documents:" not in r.stderr
+
+
+def test_explain_shows_control_characters_as_escapes(tmp_path):
+    page = tmp_path / "esc.txt"
+    page.write_text(BODY + "\n\n" + BODY.replace("council", "coun\x1b[2Jcil") + "\n")
+    out = tmp_path / "out"
+    assert invoke("clean", page, "-o", out, "-q").exit_code == 0
+    shown = invoke("explain", out, "esc").output
+    assert "\x1b" not in shown and "\\x1b" in shown
+
+
+def test_library_takes_path_objects_and_refuses_an_unmatched_glob(tmp_path):
+    import cleaner
+
+    (tmp_path / "a.txt").write_text(BODY)
+    assert [r.id for r in cleaner.clean(tmp_path / "a.txt")] == ["a.txt"]
+    assert [r.id for r in cleaner.clean([tmp_path / "a.txt"])] == ["a.txt"]
+    with __import__("pytest").raises(cleaner.readers.InputError, match="no files match"):
+        list(cleaner.clean([str(tmp_path / "*.nomatch")]))
+    with __import__("pytest").raises(TypeError, match="not a int"):
+        list(cleaner.clean(42))
