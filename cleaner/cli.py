@@ -223,7 +223,11 @@ def clean(inputs, output, removed_file, fmt, config_file, kind, text_field, html
         else:
             click.echo(f"cleaner: {stopped}; {output} keeps what the last checkpoint holds: run the same command "
                        f"with --resume to continue", err=True)
-        sys.exit(EXIT_INTERRUPTED if isinstance(e, KeyboardInterrupt) else EXIT_TERMINATED)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # Exit now: an interrupted process pool can leave a thread that the interpreter's exit
+        # would wait for; the output is as the last checkpoint left it, workers end with us.
+        os._exit(EXIT_INTERRUPTED if isinstance(e, KeyboardInterrupt) else EXIT_TERMINATED)
     finally:
         signal.signal(signal.SIGTERM, previous)
         if progress:

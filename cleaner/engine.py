@@ -79,18 +79,25 @@ class LocalEngine:
         except BaseException:
             _stop_workers(pool)
             raise
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+        pool.shutdown(wait=True)
+
+
+STOP_WAIT_SECONDS = 5.0
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:
-    """On an error, Ctrl-C or SIGTERM: end the workers now rather than after their batches (a
-    pool interrupted while it starts a process may never finish one, and shutdown would wait)."""
+    """On an error, Ctrl-C or SIGTERM: end the workers now rather than after their batches, and
+    wait for the pool's manager only so long (seen: a pool interrupted while it started a worker
+    waited for that worker forever). Workers left behind end themselves with this process."""
     for process in list((getattr(pool, "_processes", None) or {}).values()):
         try:
             process.terminate()
         except (OSError, ValueError, AttributeError):
             pass  # already gone
+    pool.shutdown(wait=False, cancel_futures=True)
+    manager = getattr(pool, "_executor_manager_thread", None)
+    if manager is not None:
+        manager.join(STOP_WAIT_SECONDS)
 
 
 # The worker process's Worker, built once by the pool initializer.
