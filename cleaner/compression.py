@@ -143,14 +143,26 @@ class SegmentWriter:
 
 
 def decompressed(chunks: Iterable[bytes], codec: str) -> Iterator[bytes]:
-    """The bytes of concatenated segments of `codec`, chunk by chunk."""
-    def new():
-        return zlib.decompressobj(31) if codec == "gzip" else zstandard.ZstdDecompressor().decompressobj()
+    """The bytes of concatenated segments of `codec`, chunk by chunk (a segment cut short is
+    an error)."""
+    raw = _Chunks(iter(chunks))
+    reader = gzip.GzipFile(fileobj=raw, mode="rb") if codec == "gzip" else _Zstd(raw)
+    while data := reader.read(1 << 16):
+        yield data
 
-    obj = new()
-    for chunk in chunks:
-        while chunk:
-            yield obj.decompress(chunk)
-            chunk = obj.unused_data if obj.eof else b""
-            if obj.eof:
-                obj = new()
+
+class _Chunks(io.RawIOBase):
+    """An iterator of byte strings as a stream."""
+
+    def __init__(self, chunks: Iterator[bytes]):
+        self._chunks, self._rest = chunks, b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if not self._rest:
+            self._rest = next(self._chunks, b"")
+        n = min(len(buffer), len(self._rest))
+        buffer[:n], self._rest = self._rest[:n], self._rest[n:]
+        return n

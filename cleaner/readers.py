@@ -9,6 +9,7 @@ import codecs
 import errno
 import glob
 import io
+import itertools
 import json
 import logging
 import os
@@ -107,11 +108,12 @@ def check_inputs(paths: list[str], cfg: InputConfig | None = None) -> None:
     for arg in paths:
         if arg == "-":
             continue
-        items = _expand(arg)
-        if next(iter(items), None) is None:
+        items = iter(_expand(arg))
+        first = next(items, None)
+        if first is None:
             raise InputError(f"the input folder {arg!r} holds no files (dot-files are left out)")
         if cfg is not None:
-            for item in _expand(arg):
+            for item in itertools.chain([first], items):
                 if not isinstance(item, Skip) and _maybe_jsonl(item[0], cfg):
                     _check_text_field(item[0], item[1], cfg)
 

@@ -186,3 +186,9 @@ def test_progress_counts_documents_and_removals():
     progress.done()
     last = stream.text.split("\r")[-1]
     assert "prepare: 3/4 documents" in last and "7 removals" in last and "MB/s" in last and last.endswith("\n")
+    assert last.startswith("\x1b[K[0:00] prepare") and "0:00 left" in last  # elapsed, and what is left
+    now[0] += 120
+    progress.stage("decide", 10)
+    now[0] += 60
+    progress.advance(2)
+    assert stream.text.split("\r")[-1].startswith("\x1b[K[3:00] decide: 2/10 documents") and "4:00 left" in stream.text

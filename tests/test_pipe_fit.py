@@ -218,30 +218,6 @@ def test_compressed_outputs_hold_what_plain_ones_do(tmp_path):
     assert invoke("clean", SAMPLES, "-o", tmp_path / "t", "--format", "text", "--compress", "gzip").exit_code == 2
 
 
-def test_progress_shows_elapsed_time_and_what_is_left():
-    from cleaner.report import Progress
-
-    class Stream:
-        text = ""
-
-        def write(self, s):
-            self.text += s
-
-        def flush(self):
-            pass
-
-    now = [0.0]
-    stream = Stream()
-    progress = Progress(stream, every=0.5, clock=lambda: now[0])
-    progress.stage("prepare", 40)
-    for _ in range(10):
-        now[0] += 6.0
-        progress.advance(1, 1000)
-    progress.done()
-    last = stream.text.split("\r")[-1]
-    assert last.startswith("\x1b[K[1:00] prepare: 10/40 documents") and "3:00 left" in last
-
-
 def test_the_summary_says_how_long_the_run_took_and_an_empty_folder_is_refused(tmp_path):
     from conftest import SAMPLES
 
