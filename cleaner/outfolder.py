@@ -35,8 +35,8 @@ class OutputFolderError(Exception):
     """The output folder cannot be used as asked (a message the user can act on)."""
 
 
-def check_apart(out_dir: str, inputs: list[str]) -> None:
-    """Refuse an output folder that is, contains or lies inside one of the inputs."""
+def check_apart(out_dir: str, inputs: list[str], what: str = "the output folder", other: str = "-o") -> None:
+    """Refuse an output (folder, or `what`) that is, contains or lies inside one of the inputs."""
     out = os.path.realpath(out_dir)
     for arg in inputs:
         if arg == "-":
@@ -45,12 +45,12 @@ def check_apart(out_dir: str, inputs: list[str]) -> None:
         for path in paths or [arg.split("*", 1)[0] or "."]:
             real = os.path.realpath(path)
             if real == out:
-                raise OutputFolderError(f"the output folder {out_dir} is an input ({arg}): choose another -o")
+                raise OutputFolderError(f"{what} {out_dir} is an input ({arg}): choose another {other}")
             if _within(out, real):
-                raise OutputFolderError(f"the output folder {out_dir} lies inside the input {arg}: "
+                raise OutputFolderError(f"{what} {out_dir} lies inside the input {arg}: "
                                         f"its files would be read as input; choose a folder outside it")
             if _within(real, out):
-                raise OutputFolderError(f"the output folder {out_dir} holds the input {path}: choose another -o")
+                raise OutputFolderError(f"{what} {out_dir} holds the input {path}: choose another {other}")
 
 
 def _within(path: str, folder: str) -> bool:

@@ -5,7 +5,7 @@ import os
 from typing import BinaryIO
 
 from .config import Config, ConfigError
-from .outfolder import OutputFolderError
+from .outfolder import OutputFolderError, check_apart
 from .pipeline import Cleaner
 from .readers import InputError, check_inputs
 from .writers import dumps
@@ -22,10 +22,7 @@ def run_to_stream(inputs: list[str], out: BinaryIO, config: Config | None = None
     if removed is not None:
         if removed in ("", "-"):
             raise OutputFolderError("--removed needs a file name (the documents already go to stdout)")
-        real = os.path.realpath(removed)
-        for arg in inputs:
-            if arg != "-" and (real == os.path.realpath(arg) or real.startswith(os.path.realpath(arg) + os.sep)):
-                raise OutputFolderError(f"the removal log {removed} is or lies inside the input {arg}: give another file")
+        check_apart(removed, inputs, "the removal log", "--removed")
         if os.path.lexists(removed):
             raise OutputFolderError(f"the removal log {removed} exists: give a new file")
     check_inputs(inputs, config.input)
