@@ -36,12 +36,27 @@ def test_features_describe_shape():
     assert not line_features("SPEAKER ONE: We are here.", frozenset()).label
     assert not line_features("A: Trip to the coast", frozenset()).label  # an interview answer
     assert line_features("The clip shows the flood. 3:41", frozenset()).media_duration
+    assert not line_features("The clip shows the flood 3:41", frozenset()).media_duration
+
+
+def test_features_on_line_ends_case_and_digits_beyond_ascii():
+    # `$`-style ends: a last newline and closing quotes or brackets may follow the mark
+    assert line_features('He said "Stop."\n', frozenset()).ends_sentence
+    f = line_features("And then…”)", frozenset())
+    assert f.ellipsis and not f.ends_sentence
+    assert not line_features("Read more »", frozenset()).ends_sentence
+    f = line_features("A B CD ÉTÉ x", frozenset())
+    assert f.title_case_share == 4 / 5 and f.upper_share == 2 / 5  # one-letter words are not capitals
+    assert line_features("ab12", frozenset()).digit_share == 0.5
+    assert line_features("a٣", frozenset()).digit_share == 0.5  # an Arabic-Indic digit
+    assert line_features("İstanbul ﬁnal", frozenset()).alnum == "istanbulfinal"  # folded, marks dropped
 
 
 def test_timestamps():
     for stamp in ("19 mins ago", "1 hour ago", "November 20, 2019", "Nov. 20, 2019 10:32 am ET", "2019-11-20", "3:41"):
         assert is_timestamp(stamp), stamp
-    for line in ("Posted by Anna", "The meeting is at 10", "Top 10 stories", "1", "2019"):
+    long_stamp = "Mon Nov 20 2019 at 10 32 am ET updated 3 mins ago"  # 13 tokens: too long for a stamp
+    for line in ("Posted by Anna", "The meeting is at 10", "Top 10 stories", "1", "2019", long_stamp):
         assert not is_timestamp(line), line
 
 

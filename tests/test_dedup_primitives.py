@@ -1,10 +1,12 @@
 import numpy as np
 import pytest
 from datasketch import MinHash
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cleaner.dedup.index import BandTable, band_keys, candidate_probability, choose_bands
 from cleaner.dedup.minhash import MinHasher
-from cleaner.dedup.shingles import char_shingles, hash_words, jaccard, to32, word_hashes, word_shingles, word_spans, words
+from cleaner.dedup.shingles import TextWords, char_shingles, hash_words, jaccard, to32, word_hashes, word_shingles, word_spans, words
 
 
 def test_normalisation_folds_case_width_and_digits():
@@ -13,6 +15,16 @@ def test_normalisation_folds_case_width_and_digits():
     assert words("“Hello,” World 42!") == ["hello", "world", "00"]
     text = "“Hello,” World 42!"
     assert [text[s:e] for s, e in word_spans(text)] == ["Hello", "World", "42"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab Z9_.\u00e9\u0130\ufb01-\n", max_size=40), st.integers(0, 45), st.integers(0, 45),
+       st.booleans())
+def test_words_of_a_span_equal_words_of_the_cut_text(text, start, end, digits):
+    # TextWords cuts an ASCII text into words once; a span cutting a word must still cut it
+    assert TextWords(text).between(start, end, digits) == words(text[start:end], digits)
+    ascii_text = text.encode("ascii", "ignore").decode()
+    assert TextWords(ascii_text).between(start, end, digits) == words(ascii_text[start:end], digits)
 
 
 def test_shingles_ignore_case_and_punctuation():

@@ -3,13 +3,14 @@ stopwords, time stamps, links, the block's kind, never particular phrases."""
 from __future__ import annotations
 
 import re
+from itertools import islice
 from dataclasses import dataclass
 
 from ..model import Block
 
 # Ends like a sentence: terminal punctuation, possibly inside closing quotes or brackets.
-_ENDS_SENTENCE = re.compile(r"""[.!?:;。！？]["'”’»)\]]*$""")
-_ELLIPSIS = re.compile(r"""(\.\.\.|…)["'”’»)\]]*$""")
+_END_MARKS = tuple(".!?:;。！？")
+_CLOSERS = "\"'”’»)]"
 # "LABEL: Linked headline": an all-caps label of three letters or more ("SEE ALSO", "WATCH"),
 # a colon, then text. A one- or two-letter label is a speaker in a transcript ("Q:", "MG:").
 _LABEL = re.compile(r"^([^\W\da-z][^\Wa-z]{2,}(?:[ '&-][^\Wa-z]+){0,3}):\s+\S")
@@ -25,6 +26,8 @@ cet cest bst ist ago sec secs second seconds min mins minute minutes hr hrs hour
 week weeks month months year years yr yrs h d w updated posted published modified at on last
 """.split())
 _WORD = re.compile(r"\w+")
+_DIGIT = re.compile(r"\d")
+_ASCII_UPPER = re.compile("[A-Z]")
 _NOT_ALNUM = re.compile(r"[\W_]+")
 _SPACES = re.compile(r"\s+")
 _SEPARATORS = re.compile(r"[|•·»«©®™►▶◄→←]")
@@ -67,18 +70,26 @@ def line_features(line: str, stopwords: frozenset[str], kind: str = "p", link_sh
     words = _WORD.findall(line)
     lower = list(map(str.lower, words))
     alpha = [w for w in words if w[0].isalpha()]
+    firsts = "".join([w[0] for w in alpha])
     n = word_count(line, words)
-    ends = bool(_ENDS_SENTENCE.search(line))
-    ellipsis = bool(_ELLIPSIS.search(line))
-    alnum = _NOT_ALNUM.sub("", line.casefold())  # (regex \w is str.isalnum() and "_")
-    visible = len(line) - sum(map(len, _SPACES.findall(line)))  # (regex \s is str.isspace())
+    # The end-anchored patterns, without scanning the whole line: `$` is the end or before a
+    # last newline; closing quotes and brackets may follow the end mark.
+    tail = line[:-1] if line.endswith("\n") else line
+    bare = tail.rstrip(_CLOSERS)
+    ellipsis = bare.endswith(("...", "…"))
+    ends = bare.endswith(_END_MARKS)
+    if line.isascii():  # the word characters of the line without "_" (regex \w is str.isalnum() and "_")
+        alnum = "".join(words).lower().replace("_", "")
+    else:
+        alnum = _NOT_ALNUM.sub("", line.casefold())
+    visible = sum(map(len, line.split()))  # (regex \s is str.isspace(), as split's)
     return LineFeatures(
         words=n,
         chars=len(line),
         stopword_share=sum(map(stopwords.__contains__, lower)) / len(words) if words else 0.0,
-        title_case_share=sum(w[0].isupper() for w in alpha) / len(alpha) if alpha else 0.0,
-        upper_share=sum(w.isupper() and len(w) > 1 for w in alpha) / len(alpha) if alpha else 0.0,
-        digit_share=sum(map(str.isdigit, alnum)) / len(alnum) if alnum else 0.0,
+        title_case_share=_count_upper(firsts) / len(alpha) if alpha else 0.0,
+        upper_share=(sum(map(str.isupper, alpha)) - _count_upper(firsts, alone=alpha)) / len(alpha) if alpha else 0.0,
+        digit_share=_count_digits(alnum) / len(alnum) if alnum else 0.0,
         symbol_share=(visible - len(alnum)) / visible if visible else 0.0,
         mean_word_length=len(alnum) / n if n else 0.0,
         ends_sentence=ends and not ellipsis,
@@ -86,7 +97,7 @@ def line_features(line: str, stopwords: frozenset[str], kind: str = "p", link_sh
         ellipsis=ellipsis,
         timestamp=is_timestamp(line),
         label=bool(_LABEL.match(line)) and not ends,
-        media_duration=bool(_MEDIA_DURATION.search(line)),
+        media_duration=tail[-1:].isdigit() and bool(_MEDIA_DURATION.search(line)),
         separators=bool(_SEPARATORS.search(line)),
         alnum=alnum,
         content_words=frozenset(w for w in set(lower).difference(stopwords) if len(w) >= 3 and w.isalpha()),
@@ -96,12 +107,28 @@ def line_features(line: str, stopwords: frozenset[str], kind: str = "p", link_sh
     )
 
 
+def _count_upper(chars: str, alone: list[str] | None = None) -> int:
+    """Upper-case characters among `chars`; with `alone`, only those that are a one-letter word
+    of it (chars[i] is alone[i]'s first letter)."""
+    if alone is not None:
+        chars = "".join([c for c, w in zip(chars, alone) if len(w) == 1])
+    if chars.isascii():
+        return len(_ASCII_UPPER.findall(chars))
+    return sum(map(str.isupper, chars))
+
+
+def _count_digits(chars: str) -> int:
+    if chars.isascii():
+        return sum(map(chars.count, "0123456789"))
+    return sum(map(str.isdigit, chars))
+
+
 def word_count(line: str, words: list[str] | None = None) -> int:
     """Words in the line; in scripts written without spaces, characters stand in for words."""
     words = _WORD.findall(line) if words is None else words
-    unspaced = len(_UNSPACED.findall(line))
-    if not unspaced:
+    if not _UNSPACED.search(line):
         return len(words)
+    unspaced = len(_UNSPACED.findall(line))
     spaced = sum(1 for w in words if not _UNSPACED.search(w))
     return spaced + -(-unspaced // _CHARS_PER_WORD)
 
@@ -109,7 +136,10 @@ def word_count(line: str, words: list[str] | None = None) -> int:
 def is_timestamp(line: str) -> bool:
     """A line that is only a date, a time or a relative time ("19 mins ago"); a lone number is
     not one (it is more often a list or section number)."""
-    tokens = _TIME_TOKEN.findall(line.lower())
+    if not _DIGIT.search(line):
+        return False
+    tokens = list(islice(_TIME_TOKEN.finditer(line.lower()), 13))
+    tokens = [m.group() for m in tokens]
     numbers = sum(t.isdigit() for t in tokens)
     if not tokens or len(tokens) > 12 or not numbers or len(tokens) == 1:
         return False

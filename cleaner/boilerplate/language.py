@@ -6,10 +6,15 @@ from collections import Counter
 import math
 import unicodedata
 from functools import lru_cache
+import re
 
 import justext
+import numpy as np
 
 from ..model import Block
+
+
+_ASCII_LETTER = re.compile("[A-Za-z]")
 
 
 @lru_cache(maxsize=1)
@@ -27,11 +32,14 @@ def _stoplists() -> tuple[tuple[str, ...], dict[str, tuple[int, ...]], tuple[fro
 def script_of(words) -> str:
     """The script most of the words are written in (the first word of its Unicode character
     names: LATIN, CYRILLIC, DEVANAGARI, CJK, ...)."""
+    joined = "".join(words)
+    if joined.isascii():  # the common case, at C speed: Latin letters or none
+        return "LATIN" if _ASCII_LETTER.search(joined) else ""
     counts: Counter[str] = Counter()
-    for w in words:
+    for w, n in (words if isinstance(words, Counter) else Counter(words)).items():
         ch = w[0] if w[:1].isalpha() else next((c for c in w if c.isalpha()), None)
         if ch is not None:
-            counts[_script(ch)] += 1
+            counts[_script(ch)] += n
     return min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0] if counts else ""
 
 
@@ -45,11 +53,25 @@ LIST_SAMPLE = 200  # words of a stoplist, spread over it, that tell its script
 
 
 @lru_cache(maxsize=64)
-def _index_of_script(script: str) -> dict[str, tuple[int, ...]]:
-    """Word -> the stoplists written in `script` that hold it."""
-    _, index, _, scripts = _stoplists()
-    out = {w: tuple(i for i in ids if scripts[i] == script) for w, ids in index.items()}
-    return {w: ids for w, ids in out.items() if ids}
+def _lists_of_script(script: str) -> tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray]:
+    """The stoplists written in `script`: word -> row, a row per word of which of them hold it,
+    their numbers among all lists, and the log of their lengths."""
+    _, index, lists, scripts = _stoplists()
+    ids = np.array([i for i, s in enumerate(scripts) if s == script], dtype=np.int64)
+    column = {int(i): c for c, i in enumerate(ids)}
+    rows: dict[str, int] = {}
+    cells: list[tuple[int, int]] = []
+    for w, held in index.items():
+        cols = [column[i] for i in held if i in column]
+        if cols:
+            rows[w] = len(rows)
+            cells += [(rows[w], c) for c in cols]
+    member = np.zeros((len(rows), len(ids)), dtype=np.float64)
+    if cells:
+        r, c = zip(*cells)
+        member[list(r), list(c)] = 1.0
+    logs = np.array([math.log(len(lists[i])) for i in ids], dtype=np.float64)
+    return rows, member, ids, logs
 
 
 def detect_language(words: list[str], sample: int = SAMPLE_WORDS) -> str | None:
@@ -57,20 +79,21 @@ def detect_language(words: list[str], sample: int = SAMPLE_WORDS) -> str | None:
     among the languages written in the words' script (some stoplists carry words of other
     languages: Marathi's has English ones); None when no list covers at least 10% of them
     (unknown language or not prose)."""
-    names, _, lists, _ = _stoplists()
+    names = _stoplists()[0]
     words = words[:sample]
     if not words:
         return None
-    lists_of = _index_of_script(script_of(words))
-    hits: Counter[int] = Counter()
-    for w, n in Counter(words).items():
-        for i in lists_of.get(w, ()):
-            hits[i] += n
-    if not hits:
+    counted = Counter(words)
+    rows, member, ids, logs = _lists_of_script(script_of(counted))
+    found = [(rows[w], n) for w, n in counted.items() if w in rows]
+    if not found or not len(ids):
         return None
+    at, n = zip(*found)
+    hits = np.asarray(n, dtype=np.float64) @ member[list(at)]  # words each list holds (exact sums)
     # A long list matches more words by its size alone (Finnish's has 6,813, with English ones).
-    best = min(hits, key=lambda i: (-hits[i] / math.log(len(lists[i])), i))
-    return names[best] if hits[best] >= 0.1 * len(words) else None
+    score = np.where(hits > 0, hits / logs, -1.0)
+    best = int(np.argmax(score))  # the first of equals: the lowest list number, as ids are sorted
+    return names[ids[best]] if hits[best] > 0 and hits[best] >= 0.1 * len(words) else None
 
 
 def stopwords(language: str | None) -> frozenset[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left
 
 import numpy as np
 
@@ -32,6 +33,30 @@ def normalize(text: str, digits: bool = True) -> str:
 def words(text: str, digits: bool = True) -> list[str]:
     """The normalised words of a text."""
     return _WORD.findall(normalize(text, digits))
+
+
+class TextWords:
+    """`words(text[start:end], digits)` for many spans of one text; an ASCII text (normalised by
+    lower-casing alone, which keeps offsets) is cut into words once."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self._starts: list[int] | None = None
+        if text.isascii():
+            lowered = text.lower()
+            found = list(_WORD.finditer(lowered))
+            self._starts = [m.start() for m in found]
+            self._ends = [m.end() for m in found]
+            self._raw = [m.group() for m in found]
+            self._folded = _WORD.findall(_DIGIT.sub("0", lowered))  # digits to 0 keeps the words apart
+
+    def between(self, start: int, end: int, digits: bool = True) -> list[str]:
+        if self._starts is not None:
+            i, j = bisect_left(self._starts, start), bisect_left(self._starts, end)
+            # (a word cut by the span's edges is cut in text[start:end] too)
+            if (i == 0 or self._ends[i - 1] <= start) and (j == 0 or self._ends[j - 1] <= end):
+                return (self._folded if digits else self._raw)[i:j]
+        return words(self.text[start:end], digits)
 
 
 def word_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:

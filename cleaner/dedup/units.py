@@ -15,7 +15,7 @@ import numpy as np
 
 from ..model import Block, Span
 from ..segment import split_sentences
-from .shingles import hash_words, ngram_hashes, to32, unique_per_group, word_spans, words
+from .shingles import TextWords, hash_words, ngram_hashes, to32, unique_per_group, word_spans
 
 MAX_UNIT_WORDS = 40
 EMPTY = np.empty(0, dtype=np.uint32)
@@ -35,10 +35,12 @@ def passage_units(text: str, blocks: list[Block], stopwords: frozenset[str], min
                   digits: bool = True) -> list[Unit]:
     """The units of the given (kept) blocks, in text order."""
     groups: list[tuple[int, list[tuple[int, int, list[str]]]]] = []
+    text_words = TextWords(text)
+    words = text_words.between
     for b in blocks:
         pieces: list[tuple[int, int, list[str]]] = []
         for s, e in split_sentences(text, b.content_start, b.content_end):
-            ws = words(text[s:e], digits)
+            ws = words(s, e, digits)
             if len(ws) <= MAX_UNIT_WORDS:
                 pieces.append((s, e, ws))
                 continue
@@ -47,13 +49,13 @@ def passage_units(text: str, blocks: list[Block], stopwords: frozenset[str], min
             for k in range(0, len(spans), size):
                 ps = s if k == 0 else spans[k][0]
                 pe = e if k + size >= len(spans) else spans[k + size - 1][1]
-                pieces.append((ps, pe, words(text[ps:pe], digits)))
+                pieces.append((ps, pe, words(ps, pe, digits)))
         groups += [(b.index, g) for g in _join_short(pieces, min_words)]
     all_words = [w for _, g in groups for _, _, ws in g for w in ws]
     all_hashes = hash_words(all_words)
-    all_numbers = number_hashes(text, groups, all_words) if digits else np.zeros(len(all_words), np.uint32)
+    all_numbers = number_hashes(text_words, groups, all_words) if digits else np.zeros(len(all_words), np.uint32)
     counts = np.array([sum(len(ws) for _, _, ws in g) for _, g in groups], dtype=np.int64)
-    shingles = _unit_shingles(all_hashes, np.array([w not in stopwords for w in all_words], dtype=bool), counts)
+    shingles = _unit_shingles(all_hashes, ~np.fromiter(map(stopwords.__contains__, all_words), bool, len(all_words)), counts)
     units, pos = [], 0
     for (block, g), n, sh in zip(groups, counts.tolist(), shingles):
         units.append(Unit(block, g[0][0], g[-1][1], all_hashes[pos:pos + n], sh, all_numbers[pos:pos + n]))
@@ -77,11 +79,11 @@ def _unit_shingles(hashes: np.ndarray, content: np.ndarray, counts: np.ndarray) 
     return unique_per_group(np.concatenate(groups), np.concatenate(values), len(counts), 32, np.uint32)
 
 
-def number_hashes(text: str, groups: list, folded: list[str]) -> np.ndarray:
+def number_hashes(text: TextWords, groups: list, folded: list[str]) -> np.ndarray:
     """Per word of the units, the hash of the word as written when it holds digits (which the
     folded words map to 0), else 0: two passages whose aligned words differ in their figures are
     not copies of each other."""
-    raw = [w for _, g in groups for s, e, _ in g for w in words(text[s:e], digits=False)]
+    raw = [w for _, g in groups for s, e, _ in g for w in text.between(s, e, digits=False)]
     out = np.zeros(len(folded), dtype=np.uint32)
     if len(raw) != len(folded):  # (cannot happen: folding keeps the words apart)
         return out

@@ -90,6 +90,7 @@ def wrap_width(text: str, lines: list[Line]) -> int | None:
     if len(widths) < 4:
         return None
     votes = [0] * (MAX_WIDTH + 2)
+    voters = 0
     for a, b in zip(lines, lines[1:]):
         if a.blank or b.blank or a.width < MIN_WIDTH - WALL or a.width > MAX_WIDTH:
             continue
@@ -98,6 +99,9 @@ def wrap_width(text: str, lines: list[Line]) -> int | None:
         lo, hi = a.width, min(a.width + first_word_width(text, b), a.width + WALL, MAX_WIDTH)
         votes[lo] += 1
         votes[hi + 1] -= 1
+        voters += 1
+    if voters < MIN_WRAPPED_PAIRS:  # no width can get enough votes
+        return None
     for w in range(1, len(votes)):
         votes[w] += votes[w - 1]
     counts = [0] * (MAX_WIDTH + 2)

@@ -30,6 +30,8 @@ def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
         pos = start + m.end(3)
     if pos < end:
         spans.append((pos, end))
+    if not _CJK_BOUNDARY.search(segment):
+        return [s for s in spans if s[1] > s[0]]
     return [s for span in spans for s in _split_cjk(text, *span)]
 
 
