@@ -35,30 +35,6 @@ def words(text: str, digits: bool = True) -> list[str]:
     return _WORD.findall(normalize(text, digits))
 
 
-class TextWords:
-    """`words(text[start:end], digits)` for many spans of one text; an ASCII text (normalised by
-    lower-casing alone, which keeps offsets) is cut into words once."""
-
-    def __init__(self, text: str):
-        self.text = text
-        self._starts: list[int] | None = None
-        if text.isascii():
-            lowered = text.lower()
-            found = list(_WORD.finditer(lowered))
-            self._starts = [m.start() for m in found]
-            self._ends = [m.end() for m in found]
-            self._raw = [m.group() for m in found]
-            self._folded = _WORD.findall(_DIGIT.sub("0", lowered))  # digits to 0 keeps the words apart
-
-    def between(self, start: int, end: int, digits: bool = True) -> list[str]:
-        if self._starts is not None:
-            i, j = bisect_left(self._starts, start), bisect_left(self._starts, end)
-            # (a word cut by the span's edges is cut in text[start:end] too)
-            if (i == 0 or self._ends[i - 1] <= start) and (j == 0 or self._ends[j - 1] <= end):
-                return (self._folded if digits else self._raw)[i:j]
-        return words(self.text[start:end], digits)
-
-
 def word_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
     """Offsets of the `\\w+` runs of the original text (for cutting it at word boundaries)."""
     return [m.span() for m in _WORD.finditer(text, start, len(text) if end is None else end)]
@@ -86,6 +62,36 @@ _BMP = [chr(c) for c in range(1 << 16)]
 _IS_WORD = np.array([ch.isalnum() or ch == "_" for ch in _BMP], dtype=bool)
 _IS_DIGIT = np.array([ch.isdecimal() for ch in _BMP], dtype=bool)
 del _BMP
+
+
+class TextWords:
+    """`words(text[start:end], digits)` for many spans of one text; an ASCII text (normalised by
+    lower-casing alone, which keeps offsets) is cut into words once."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self._starts: list[int] | None = None
+        if text.isascii():
+            lowered = text.lower()
+            codes = np.frombuffer(lowered.encode("ascii"), dtype=np.uint8)
+            edges = np.flatnonzero(np.diff(np.concatenate([[False], _IS_WORD[codes], [False]]).astype(np.int8)))
+            starts = edges[0::2]
+            self._starts, self._ends = starts.tolist(), edges[1::2].tolist()
+            self._raw = _WORD.findall(lowered)
+            self._folded = self._raw
+            digits = np.flatnonzero(_IS_DIGIT[codes])
+            if len(digits):  # the words holding digits, with their digits to 0
+                self._folded = list(self._raw)
+                for i in np.unique(np.searchsorted(starts, digits, side="right") - 1).tolist():
+                    self._folded[i] = _DIGIT.sub("0", self._raw[i])
+
+    def between(self, start: int, end: int, digits: bool = True) -> list[str]:
+        if self._starts is not None:
+            i, j = bisect_left(self._starts, start), bisect_left(self._starts, end)
+            # (a word cut by the span's edges is cut in text[start:end] too)
+            if (i == 0 or self._ends[i - 1] <= start) and (j == 0 or self._ends[j - 1] <= end):
+                return (self._folded if digits else self._raw)[i:j]
+        return words(self.text[start:end], digits)
 
 
 def _codes(text: str) -> np.ndarray:
