@@ -122,11 +122,15 @@ def test_word_hashes_match_hashing_the_words_on_awkward_text():
 
 
 def test_batched_word_hashes_equal_one_by_one():
-    from cleaner.dedup.shingles import batch_word_hashes
+    from cleaner.dedup.shingles import batch_word_hashes, batch_word_hashes_both
 
-    texts = ["First text, 12 words", "", "  ", "second\x00with a NUL", "Ünïcödé — end", "x"]
+    texts = ["First text, 12 words", "", "  ", "second\x00with a NUL", "Ünïcödé — end", "x", "٣ and 𝟙𝟚"]
     for got, t in zip(batch_word_hashes(texts), texts):
         assert np.array_equal(got, hash_words(words(t))), t
+    for batch in (texts, texts[1:3], ["no digits here"]):
+        folded, written = batch_word_hashes_both(batch)
+        for f, w, t in zip(folded, written, batch):
+            assert np.array_equal(f, hash_words(words(t))) and np.array_equal(w, hash_words(words(t, digits=False))), t
 
 
 def test_document_bands_give_high_recall_at_the_threshold_and_few_candidates_far_below():

@@ -11,7 +11,7 @@ from ..config import DocumentDedupConfig
 from ..spill import CompactPickle
 from .index import band_keys, choose_bands
 from .minhash import MinHasher
-from .shingles import batch_word_hashes, batch_word_shingles, char_shingles, to32, unique_per_group
+from .shingles import batch_word_hashes, batch_word_hashes_both, batch_word_shingles, char_shingles, to32, unique_per_group
 
 # Recall wanted at the threshold when choosing bands x rows.
 RECALL_AT_THRESHOLD = 0.999
@@ -42,8 +42,7 @@ class DocumentFingerprinter:
 
     def fingerprints(self, texts: list[str], digits: bool = True) -> list[DocFingerprint]:
         """Fingerprints of a batch of documents, with a fixed number of numpy calls per batch."""
-        hashes = batch_word_hashes(texts, digits)
-        written = batch_word_hashes(texts, False) if digits else hashes
+        hashes, written = batch_word_hashes_both(texts) if digits else (batch_word_hashes(texts, False),) * 2
         figures = _figure_sets(hashes, written)
         if self.cfg.shingle == "word":
             shingles = batch_word_shingles(hashes, self.cfg.ngram)

@@ -138,14 +138,30 @@ def word_hashes(text: str, digits: bool = True) -> np.ndarray:
 def batch_word_hashes(texts: list[str], digits: bool = True) -> list[np.ndarray]:
     """`word_hashes` of many texts in one pass: the normalised texts are joined with NUL (never
     a word character) and the hashes split back by the texts' lengths."""
+    return _batch_word_hashes(texts, (digits,))[0]
+
+
+def batch_word_hashes_both(texts: list[str]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """`batch_word_hashes` with digits folded and as written, sharing the work (the same when
+    the texts have no digits)."""
+    folded, written = _batch_word_hashes(texts, (True, False))
+    return folded, written
+
+
+def _batch_word_hashes(texts: list[str], variants: tuple[bool, ...]) -> list[list[np.ndarray]]:
     normed = [normalize(t, digits=False) for t in texts]
     codes = _codes("\0".join(normed))
-    if digits:
-        codes = np.where(_table(_IS_DIGIT, codes, str.isdecimal), np.uint32(48), codes)
-    hashes, starts = _hash_runs(codes, _table(_IS_WORD, codes, lambda ch: ch.isalnum() or ch == "_"))
+    word = _table(_IS_WORD, codes, lambda ch: ch.isalnum() or ch == "_")
+    digit = _table(_IS_DIGIT, codes, str.isdecimal) if any(variants) else None
     ends = np.cumsum([len(t) + 1 for t in normed])  # one past each text's separator
-    counts = np.bincount(np.searchsorted(ends, starts, side="right"), minlength=len(texts))
-    return np.split(hashes, np.cumsum(counts)[:-1])
+    done: dict[bool, list[np.ndarray]] = {}
+    for digits in variants:
+        folds = digits and bool(digit.any())
+        if folds not in done:
+            hashes, starts = _hash_runs(np.where(digit, np.uint32(48), codes) if folds else codes, word)
+            counts = np.bincount(np.searchsorted(ends, starts, side="right"), minlength=len(texts))
+            done[folds] = np.split(hashes, np.cumsum(counts)[:-1])
+    return [done[digits and bool(digit.any())] for digits in variants]
 
 
 def mix64(x: np.ndarray) -> np.ndarray:
