@@ -195,11 +195,16 @@ CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]+")  # C0 controls but tab,
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x20), 0x7F])
 
 
+def has_control_chars(text: str) -> bool:
+    """Whether CONTROL_CHARS occur in the text (at C speed: most texts have none)."""
+    raw = text.encode("utf-8", "surrogatepass")
+    return len(raw.translate(None, _CONTROL_BYTES)) != len(raw)
+
+
 def control_removals(doc_id: str, text: str, removals: list[Removal]) -> list[Removal]:
     """Runs of control characters (NUL and the like: never text) in what `removals` keep,
     as removals of their own, so the output is clean and the input still restorable."""
-    raw = text.encode("utf-8", "surrogatepass")
-    if len(raw.translate(None, _CONTROL_BYTES)) == len(raw):  # none (at C speed: most texts)
+    if not has_control_chars(text):
         return []
     found, pos = [], 0
     for r in sorted(removals, key=lambda r: r.start) + [Removal(doc_id, len(text), len(text), "", "", "")]:

@@ -63,3 +63,30 @@ def test_text_between_blocks_is_kept():
 
     body = etree.fromstring("<body>lead<head>Title</head>between blocks<p>Para.</p>tail text</body>")
     assert _body_lines(body) == [("lead", "p"), ("Title", "h"), ("between blocks", "p"), ("Para.", "p"), ("tail text", "p")]
+
+
+DATED = f"""<!DOCTYPE html><html><head><title>Harbour to be dredged | Coast Daily</title>
+<meta property="og:title" content="Port board approves dredging">
+<meta property="og:url" content="https://coast.example/news/harbour">
+<meta name="author" content="Ann Lee"><meta property="article:tag" content="ports">
+<script type="application/ld+json">{{"@context": "https://schema.org", "@type": "NewsArticle",
+"headline": "Harbour to be dredged before storms", "datePublished": "2021-03-04T08:00:00Z"}}</script>
+</head><body><article><h1>Harbour to be dredged before storms</h1>
+{''.join(f'<p>{p}</p>' for p in PARAS)}<p>Published March 4, 2021</p></article></body></html>"""
+
+
+def test_title_date_and_url_are_the_ones_trafilatura_finds():
+    # cleaner reads only the metadata fields it keeps, with trafilatura's own functions on the
+    # tree it parsed once: the same values as trafilatura's full metadata extraction
+    import trafilatura
+
+    for page, url in ((DATED, None), (PAGE, "https://coast.example/harbour"), (PAGE, None)):
+        full = trafilatura.bare_extraction(page, url=url, with_metadata=True)
+        r = cleaner.clean_html(page, url=url)
+        assert (r.doc.title, r.doc.date, r.doc.url) == (full.title, full.date, full.url)
+    assert cleaner.clean_html(DATED).doc.date == "2021-03-04"
+
+
+def test_control_characters_in_markup_are_dropped_before_parsing():
+    r = cleaner.clean_html(PAGE.replace("approved a plan", "approved\x00 a plan\x07"))
+    assert PARAS[0] in r.text

@@ -78,10 +78,7 @@ def line_features(line: str, stopwords: frozenset[str], kind: str = "p", link_sh
     bare = tail.rstrip(_CLOSERS)
     ellipsis = bare.endswith(("...", "…"))
     ends = bare.endswith(_END_MARKS)
-    if line.isascii():  # the word characters of the line without "_" (regex \w is str.isalnum() and "_")
-        alnum = "".join(words).lower().replace("_", "")
-    else:
-        alnum = _NOT_ALNUM.sub("", line.casefold())
+    alnum = folded_alnum(line)
     visible = sum(map(len, line.split()))  # (regex \s is str.isspace(), as split's)
     return LineFeatures(
         words=n,
@@ -121,6 +118,16 @@ def _count_digits(chars: str) -> int:
     if chars.isascii():
         return sum(map(chars.count, "0123456789"))
     return sum(map(str.isdigit, chars))
+
+
+_ASCII_NOT_ALNUM = bytes(c for c in range(128) if not chr(c).isalnum())
+
+
+def folded_alnum(line: str) -> str:
+    """The line's letters and digits, case folded (how lines are compared)."""
+    if line.isascii():  # at C speed
+        return line.lower().encode("ascii").translate(None, _ASCII_NOT_ALNUM).decode("ascii")
+    return _NOT_ALNUM.sub("", line.casefold())  # (regex \w is str.isalnum() and "_")
 
 
 def word_count(line: str, words: list[str] | None = None) -> int:

@@ -13,11 +13,12 @@ import hashlib
 import numpy as np
 
 from ..model import Block
+from .features import folded_alnum
 from ..spill import Partitions, loaded, top_bits_part
 
 
 def line_key(site: str, line: str) -> int:
-    alnum = "".join(ch for ch in line.casefold() if ch.isalnum())
+    alnum = folded_alnum(line)
     if not alnum:
         return 0
     return int.from_bytes(hashlib.blake2b(f"{site}\x00{alnum}".encode(), digest_size=8).digest(), "little") or 1
