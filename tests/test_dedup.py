@@ -174,7 +174,7 @@ def test_grouping_on_disk_finds_what_an_index_in_memory_finds():
 
     from cleaner.config import PassageDedupConfig
     from cleaner.dedup.index import BandTable
-    from cleaner.dedup.passage_index import BUCKET_CAP, WINDOW_BITS, PassageIndex, group_partitions
+    from cleaner.dedup.passage_index import BUCKET_CAP, WINDOW_BITS, PassageIndex, group_partitions, unit_codes
     from cleaner.dedup.passage_keys import PassageFingerprinter
     from cleaner.dedup.units import pack_units, passage_units
     from cleaner.segment import split_blocks
@@ -188,7 +188,9 @@ def test_grouping_on_disk_finds_what_an_index_in_memory_finds():
         if i % 3:
             paras.insert(1, shared)
         if texts and rnd.random() < 0.3:
-            paras.append(rnd.choice(texts).split("\n\n")[0])
+            paras.append(rnd.choice(texts).split("\n\n")[-1])
+        if i % 5 == 0:
+            paras.insert(0, "Brief note.")  # a unit too short to index: units and indexed units differ
         texts.append("\n\n".join(paras))
     cfg = PassageDedupConfig()
     units = [passage_units(t, split_blocks(t), frozenset(), cfg.min_words) for t in texts]
@@ -196,18 +198,24 @@ def test_grouping_on_disk_finds_what_an_index_in_memory_finds():
     index = PassageIndex(cfg, memory_bytes=1 << 14)  # spills
     table = BandTable(cap=BUCKET_CAP)
     expected = set()
+    items_of = []
     for i, (u, pk) in enumerate(zip(units, keys)):
         codes = np.concatenate([np.flatnonzero(pk.indexable) * cfg.max_window, pk.windows])
         for code, found in zip(codes.tolist(), table.query_rows(np.concatenate([pk.unit_keys, pk.window_keys]))):
             expected |= {(i, code, item) for item in found}
         ordinal, items = index.add(i, f"d{i}", pack_units(u), pk)
         assert ordinal == i
+        items_of.append(items)
         table.add_rows(pk.unit_keys, items[pk.indexable].tolist())
+    assert any(not pk.indexable.all() for pk in keys)
     tasks = list(index.group_tasks(rows=5000))
     assert len(tasks) > 1
     for rows in (1 << 20, 7):  # a partition's queries at once, and a few at a time
         pairs = np.concatenate([group_partitions(task, rows) for task in tasks])
-        got = {(int(w) >> WINDOW_BITS, int(w) & ((1 << WINDOW_BITS) - 1), int(item)) for w, item in pairs.tolist()}
+        got = set()
+        for w, item in pairs.tolist():  # (a unit's own query names it by its rank among the indexed units)
+            ordinal, code = w >> WINDOW_BITS, w & ((1 << WINDOW_BITS) - 1)
+            got.add((ordinal, int(unit_codes([code], items_of[ordinal], cfg.max_window)[0]), item))
         assert got == expected
     per_window = {}
     for ordinal, code, item in expected:

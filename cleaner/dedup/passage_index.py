@@ -47,8 +47,9 @@ class PassageIndex:
         self._begin()
 
     def _begin(self) -> None:
-        self.queries = Partitions(2, top_bits_part(PARTS), PARTS, self._memory_bytes)
+        self.queries = Partitions(2, top_bits_part(PARTS), PARTS, self._memory_bytes)  # windows of 2+ units
         self._firsts = array("q")  # per document of this call (by ordinal): its first item
+        self._call_first = len(self._alive)  # the first item of this call: its units query too
 
     def load(self, rows, chunk: int = 1 << 14) -> None:
         """Rebuild from stored rows (item, alive, keys), in item order."""
@@ -83,17 +84,16 @@ class PassageIndex:
         view, starts = memoryview(pk.records), [0, *pk.record_ends.tolist()]
         self._store.put_many([view[a:b] for a, b in zip(starts, starts[1:])], **columns)
         self._alive.extend(b"\x01" * len(k))
-        bands, n = pk.unit_keys.shape[1], pk.unit_keys.size
-        entries = np.empty((n, 2), np.uint64)
+        bands = pk.unit_keys.shape[1]
+        entries = np.empty((pk.unit_keys.size, 2), np.uint64)
         entries[:, 0] = pk.unit_keys.ravel()
         entries[:, 1] = np.repeat(items[k], bands)
-        self._entries.add(entries)
-        queries = np.empty((n + pk.window_keys.size, 2), np.uint64)
-        queries[:n, 0] = entries[:, 0]
-        queries[n:, 0] = pk.window_keys.ravel()
-        codes = np.concatenate([k.astype(np.uint64) * np.uint64(self.width), pk.windows])
-        queries[:, 1] = np.repeat(codes | (np.uint64(ordinal) << np.uint64(WINDOW_BITS)), bands)
-        self.queries.add(queries)
+        self._entries.add(entries)  # (a unit's own queries are its entries: see group_partitions)
+        if len(pk.windows):
+            queries = np.empty((pk.window_keys.size, 2), np.uint64)
+            queries[:, 0] = pk.window_keys.ravel()
+            queries[:, 1] = np.repeat(pk.windows | (np.uint64(ordinal) << np.uint64(WINDOW_BITS)), bands)
+            self.queries.add(queries)
         return ordinal, items
 
     @property
@@ -101,20 +101,22 @@ class PassageIndex:
         return len(self._firsts)
 
     def group_tasks(self, rows: int = 1 << 20) -> Iterator[list[tuple]]:
-        """What `group_candidates` needs: a task is a list of partitions (`spill.PartFile`s, read
-        by the worker) with about `rows` queries in all, each grouped on its own (small
-        partitions sort faster); a single in-memory partition when nothing was spilled."""
+        """What `group_partitions` needs: a task is a list of partitions (`spill.PartFile`s, read
+        by the worker) with about `rows` entries and queries in all, each grouped on its own
+        (small partitions sort faster); a single in-memory partition when nothing was spilled."""
         firsts = np.frombuffer(self._firsts, dtype=np.int64).copy()
+        call = (firsts, self._call_first, self.width)
+        if len(self._alive) == self._call_first and not self.queries.count:
+            return  # nothing of this call to look up
         if not self._entries.spilled and not self.queries.spilled:
-            if self.queries.count:
-                yield [(self._entries.all(), self.queries.all(), firsts)]
+            yield [(self._entries.all(), self.queries.all(), *call)]
             return
         task: list = []
         size = 0
         for p in range(PARTS):
-            queries = self.queries.part_file(p)
-            if n := len(queries):
-                task.append((self._entries.part_file(p), queries, firsts))
+            entries, queries = self._entries.part_file(p), self.queries.part_file(p)
+            if n := len(entries) + len(queries):
+                task.append((entries, queries, *call))
                 size += n
             if task and (size >= rows or p == PARTS - 1):
                 yield task
@@ -159,12 +161,23 @@ class PassageIndex:
 def group_partitions(task: list[tuple], rows: int = QUERY_ROWS) -> np.ndarray:
     """`group_candidates` of each partition of a task, one after the other. A partition's
     entries are loaded and sorted once; its queries are read `rows` at a time, so the memory a
-    worker needs grows with the index (its share of entries), not with this call's queries."""
+    worker needs grows with the index (its share of entries), not with this call's queries.
+
+    The queries are the windows' rows, and the entries of this call's units (item from
+    `call_first` on), each a query of its own unit: its id is (ordinal << WINDOW_BITS | j * width)
+    for the document's j-th indexed unit (`unit_codes` turns j into the unit's number)."""
     found = []
-    for entries, queries, firsts in task:
+    for entries, queries, firsts, call_first, width in task:
         entries = loaded(entries)
         keys, items = sort_entries(entries[:, 0], entries[:, 1])
         del entries
+        own = np.flatnonzero(items >= call_first)
+        for lo in range(0, len(own), rows):
+            at = own[lo:lo + rows]
+            ordinal = np.searchsorted(firsts, items[at], side="right") - 1  # (a document without units shares
+            ids = (ordinal.astype(np.uint64) << np.uint64(WINDOW_BITS)) | (  # its first with the next one)
+                (items[at] - firsts[ordinal]).astype(np.uint64) * np.uint64(width))
+            found.append(_candidates(keys, items, keys[at], ids, firsts[ordinal]))
         for chunk in row_chunks(queries, rows):
             found.append(group_candidates(keys, items, chunk, firsts))
     return np.concatenate(found) if found else np.empty((0, 2), np.uint64)
@@ -176,9 +189,22 @@ def group_candidates(keys: np.ndarray, items: np.ndarray, queries: np.ndarray, f
     items before the query's document (`firsts[ordinal]` is the first item of the document with
     that ordinal)."""
     ordinal = (queries[:, 1] >> np.uint64(WINDOW_BITS)).astype(np.int64)
-    windows, items = sorted_bucket_candidates(keys, items, queries[:, 0], queries[:, 1], firsts[ordinal],
-                                              cap=BUCKET_CAP)
-    return np.stack([windows, items], axis=1).astype(np.uint64)
+    return _candidates(keys, items, queries[:, 0], queries[:, 1], firsts[ordinal])
+
+
+def _candidates(keys: np.ndarray, items: np.ndarray, query_keys: np.ndarray, ids: np.ndarray,
+                before: np.ndarray) -> np.ndarray:
+    windows, found = sorted_bucket_candidates(keys, items, query_keys, ids, before, cap=BUCKET_CAP)
+    return np.stack([windows, found], axis=1).astype(np.uint64)
+
+
+def unit_codes(codes: np.ndarray, items: np.ndarray, width: int) -> np.ndarray:
+    """Window codes of a document's candidate pairs with its units' own queries (code j * width
+    for its j-th indexed unit, see `group_partitions`) as the unit's number * width."""
+    codes = np.asarray(codes, dtype=np.int64)
+    unit = codes % width == 0
+    codes[unit] = np.flatnonzero(items >= 0)[codes[unit] // width] * width
+    return codes
 
 def _columns(seq: int, doc_id: str, units: bytes, k: np.ndarray, pk: PassageKeys) -> dict:
     """Columns of the persistent index's passage rows (one list per column)."""
@@ -191,14 +217,15 @@ def _columns(seq: int, doc_id: str, units: bytes, k: np.ndarray, pk: PassageKeys
 class CandidateReader:
     """The candidate pairs of documents in ordinal order, one partition in memory at a time."""
 
-    def __init__(self, pairs: Partitions, parts: int, documents: int):
-        self._pairs, self._parts, self._documents = pairs, parts, documents
+    def __init__(self, pairs: Partitions, parts: int, documents: int, width: int):
+        self._pairs, self._parts, self._documents, self._width = pairs, parts, documents, width
         self._part = -1
         self._ordinals = np.empty(0, dtype=np.int64)
         self._codes = self._items = self._ordinals
 
-    def of(self, ordinal: int) -> Iterator[tuple[int, int]]:
-        """(window code, item) pairs of a document, sorted."""
+    def of(self, ordinal: int, items: np.ndarray) -> Iterator[tuple[int, int]]:
+        """(window code, item) pairs of a document (`items`: its units' items, -1 for one not
+        indexed), by window, each window's items in order."""
         part = ordinal * self._parts // self._documents
         if part != self._part:
             found = np.unique(self._pairs.part(part), axis=0)
@@ -207,4 +234,4 @@ class CandidateReader:
             self._codes = (found[:, 0] & np.uint64((1 << WINDOW_BITS) - 1)).astype(np.int64)
             self._items = found[:, 1].astype(np.int64)
         lo, hi = np.searchsorted(self._ordinals, [ordinal, ordinal + 1])
-        return zip(self._codes[lo:hi].tolist(), self._items[lo:hi].tolist())
+        return zip(unit_codes(self._codes[lo:hi], items, self._width).tolist(), self._items[lo:hi].tolist())

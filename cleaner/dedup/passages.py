@@ -114,7 +114,7 @@ class PassageStage:
     def _decide(self, spool: Spool, pairs: Partitions) -> Iterator[Pending | Result]:
         """Align in workers the documents that have candidates; decide all in input order."""
         self.progress.stage("decide", spool.count)
-        candidates = CandidateReader(pairs, pairs.parts, max(1, self.index.documents_in_call))
+        candidates = CandidateReader(pairs, pairs.parts, max(1, self.index.documents_in_call), self.cfg.max_window)
         windows: deque = deque()
 
         def task_batches():
@@ -148,7 +148,7 @@ class PassageStage:
         index = self.index
         same = record.same_doc
         cross: dict[int, list[int]] = {}
-        for code, item in candidates.of(record.ordinal):  # by window, earliest item first
+        for code, item in candidates.of(record.ordinal, record.items):  # by window, earliest item first
             if index.alive(item):  # a removed passage never comes back
                 found = cross.setdefault(code, [])
                 if len(found) < MAX_CANDIDATES:  # a window in a crowd of look-alikes: the earliest
