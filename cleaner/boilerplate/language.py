@@ -85,7 +85,7 @@ def detect_language(words: list[str], sample: int = SAMPLE_WORDS) -> str | None:
         return None
     counted = Counter(words)
     rows, member, ids, logs = _lists_of_script(script_of(counted))
-    found = [(rows[w], n) for w, n in counted.items() if w in rows]
+    found = [(row, n) for w, n in counted.items() if (row := rows.get(w)) is not None]
     if not found or not len(ids):
         return None
     at, n = zip(*found)
