@@ -51,11 +51,15 @@ def test_signature_is_exactly_datasketch_minhash():
 def test_batched_signatures_match_one_by_one():
     hasher = MinHasher(32)
     rng = np.random.default_rng(0)
-    sets = [rng.integers(0, 2**32, size=n, dtype=np.uint32) for n in (5, 0, 300, 1, 40)]
-    batch = hasher.signatures(sets, chunk=64)
-    for s, row in zip(sets, batch):
-        assert np.array_equal(row, hasher.signature(s))
-    assert (batch[1] == 0xFFFFFFFF).all()
+    sets = [rng.integers(0, 2**32, size=n, dtype=np.uint32) for n in (5, 0, 300, 1, 40, 0)]
+    for cells in (64, 1000, 1 << 17):  # one permutation at a time, a few, all
+        batch = hasher.signatures(sets, cells=cells)
+        for s, row in zip(sets, batch):
+            if len(s):
+                ref = MinHash(num_perm=32, seed=1, hashfunc=lambda v: v)
+                ref.update_batch(s.tolist())
+                assert np.array_equal(row, ref.hashvalues)
+        assert (batch[1] == 0xFFFFFFFF).all() and (batch[5] == 0xFFFFFFFF).all()
 
 
 def test_choose_bands_meets_recall_at_threshold():
