@@ -53,25 +53,23 @@ LIST_SAMPLE = 200  # words of a stoplist, spread over it, that tell its script
 
 
 @lru_cache(maxsize=64)
-def _lists_of_script(script: str) -> tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray]:
-    """The stoplists written in `script`: word -> row, a row per word of which of them hold it,
-    their numbers among all lists, and the log of their lengths."""
+def _lists_of_script(script: str) -> tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The stoplists written in `script`: word -> row; which of them hold each row's word
+    (columns[starts[row]:starts[row + 1]]); their numbers among all lists; the log of their
+    lengths."""
     _, index, lists, scripts = _stoplists()
     ids = np.array([i for i, s in enumerate(scripts) if s == script], dtype=np.int64)
     column = {int(i): c for c, i in enumerate(ids)}
     rows: dict[str, int] = {}
-    cells: list[tuple[int, int]] = []
+    starts, columns = [0], []
     for w, held in index.items():
         cols = [column[i] for i in held if i in column]
         if cols:
             rows[w] = len(rows)
-            cells += [(rows[w], c) for c in cols]
-    member = np.zeros((len(rows), len(ids)), dtype=np.float64)
-    if cells:
-        r, c = zip(*cells)
-        member[list(r), list(c)] = 1.0
+            columns += cols
+            starts.append(len(columns))
     logs = np.array([math.log(len(lists[i])) for i in ids], dtype=np.float64)
-    return rows, member, ids, logs
+    return rows, np.array(starts, dtype=np.int64), np.array(columns, dtype=np.int64), ids, logs
 
 
 def detect_language(words: list[str], sample: int = SAMPLE_WORDS) -> str | None:
@@ -84,12 +82,14 @@ def detect_language(words: list[str], sample: int = SAMPLE_WORDS) -> str | None:
     if not words:
         return None
     counted = Counter(words)
-    rows, member, ids, logs = _lists_of_script(script_of(counted))
+    rows, starts, columns, ids, logs = _lists_of_script(script_of(counted))
     found = [(row, n) for w, n in counted.items() if (row := rows.get(w)) is not None]
     if not found or not len(ids):
         return None
-    at, n = zip(*found)
-    hits = np.asarray(n, dtype=np.float64) @ member[list(at)]  # words each list holds (exact sums)
+    at, n = (np.array(v, dtype=np.int64) for v in zip(*found))
+    lengths = starts[at + 1] - starts[at]
+    cells = np.repeat(starts[at] - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
+    hits = np.bincount(columns[cells], weights=np.repeat(n, lengths), minlength=len(ids))  # (exact sums)
     # A long list matches more words by its size alone (Finnish's has 6,813, with English ones).
     score = np.where(hits > 0, hits / logs, -1.0)
     best = int(np.argmax(score))  # the first of equals: the lowest list number, as ids are sorted
