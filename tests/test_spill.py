@@ -6,6 +6,7 @@ import pickle
 import numpy as np
 
 from cleaner.dedup.doc_fingerprint import DocFingerprint
+from conftest import SAMPLES
 from cleaner.spill import Partitions, RecordFile, Spool, loaded, top_bits_part
 
 
@@ -55,6 +56,20 @@ def test_spool_reads_back_in_order_while_writing_goes_on():
     rest = list(reader)
     assert [r["n"] for r in rest] == list(range(1, 100))
     assert list(spool.read())[-1] == "late"
+    spool.close()
+
+
+def test_spool_holds_documents_compressed():
+    import pickle
+
+    docs = [{"id": p.name, "text": p.read_text(encoding="utf-8")} for p in sorted(SAMPLES.glob("*.txt"))]
+    assert len(docs) >= 3
+    spool = Spool()
+    for d in docs:
+        spool.write(d)
+    on_disk = spool._file.seek(0, 2)
+    assert on_disk < 0.6 * sum(len(pickle.dumps(d)) for d in docs)
+    assert list(spool.read()) == docs
     spool.close()
 
 
