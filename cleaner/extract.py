@@ -36,11 +36,10 @@ def extract(doc: Document, html: str) -> Document:
     """Fill `doc.text`, `hints`, title, date and url from the page."""
     if has_control_chars(html):
         html = CONTROL_CHARS.sub("", html)  # lxml refuses NUL and other control characters in markup
-    result = None
+    result = tree = None
     try:
-        tree = load_html(html, _MAX_FILE_SIZE)  # parsed once: the metadata and the extraction share it
+        tree = load_html(html, _MAX_FILE_SIZE)  # parsed once: the extraction and the metadata share it
         if tree is not None:
-            _metadata(doc, tree)
             result = trafilatura.bare_extraction(  # (works on its own copy of the tree)
                 tree, url=doc.url, include_comments=False, deduplicate=False, with_metadata=False,
                 include_tables=True, include_images=False, include_links=False,
@@ -52,6 +51,7 @@ def extract(doc: Document, html: str) -> Document:
     if result is not None and result.body is not None:
         lines = _body_lines(result.body)
     if lines:
+        _metadata(doc, tree)
         doc.meta["extraction"] = "trafilatura"
     else:
         lines = [(line, "p") for line in visible_lines(html)]
@@ -65,7 +65,16 @@ def extract(doc: Document, html: str) -> Document:
 def _metadata(doc: Document, tree) -> None:
     """The title, date and url, found as trafilatura's metadata extraction finds them (meta
     tags, JSON-LD, the title element, htmldate's extensive search), without the fields cleaner
-    does not keep (author, site name, categories, tags, license: a quarter of its time)."""
+    does not keep (author, site name, categories, tags, license: a quarter of its time). A page
+    whose metadata cannot be read keeps its extracted text."""
+    try:
+        _read_metadata(doc, tree)
+    except Exception as e:
+        log.warning("%s: page metadata not read (%s)", doc.id, e)
+        doc.meta["metadata_error"] = f"{type(e).__name__}: {e}"[:200]
+
+
+def _read_metadata(doc: Document, tree) -> None:
     found = examine_meta(tree)
     try:
         found = extract_meta_json(tree, found)

@@ -55,6 +55,7 @@ def test_features_on_line_ends_case_and_digits_beyond_ascii():
 def test_timestamps():
     for stamp in ("19 mins ago", "1 hour ago", "November 20, 2019", "Nov. 20, 2019 10:32 am ET", "2019-11-20", "3:41"):
         assert is_timestamp(stamp), stamp
+    assert is_timestamp("Updated ²") and is_timestamp("① Jan")  # numbers as str.isdigit reads them
     long_stamp = "Mon Nov 20 2019 at 10 32 am ET updated 3 mins ago"  # 13 tokens: too long for a stamp
     for line in ("Posted by Anna", "The meeting is at 10", "Top 10 stories", "1", "2019", long_stamp):
         assert not is_timestamp(line), line

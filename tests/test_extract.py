@@ -87,6 +87,16 @@ def test_title_date_and_url_are_the_ones_trafilatura_finds():
     assert cleaner.clean_html(DATED).doc.date == "2021-03-04"
 
 
+def test_a_page_trafilatura_rejects_keeps_only_its_title_element():
+    # the visible-text fallback: the page's <title>, no metadata from tags it was not cleaned by
+    page = ('<html><head><title>Page | Site</title><meta property="og:title" content="Real headline">'
+            '<link rel="canonical" href="https://ex.example/a"><meta name="date" content="2021-03-04">'
+            '</head><body><div></div><aside><p>Aside text only here, nothing else.</p></aside></body></html>')
+    doc = cleaner.clean_html(page).doc
+    assert doc.meta["extraction"] == "fallback"
+    assert (doc.title, doc.date, doc.url) == ("Page | Site", None, None)
+
+
 def test_control_characters_in_markup_are_dropped_before_parsing():
     r = cleaner.clean_html(PAGE.replace("approved a plan", "approved\x00 a plan\x07"))
     assert PARAS[0] in r.text

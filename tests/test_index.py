@@ -66,6 +66,20 @@ def test_a_then_b_with_one_index_equals_a_and_b_at_once(tmp_path, two_days):
     assert [r["duplicate_of"]["doc_id"] for r in new] == ["003_9bcfc765aa3e11de.txt"]
 
 
+def test_a_day_of_exact_copies_only_against_the_index(tmp_path, two_days):
+    # every document of day B is dropped by the document stage, so no document of the call
+    # reaches the passage index: the units loaded from the index are sources, never queries
+    a, _ = two_days
+    db = str(tmp_path / "corpus.db")
+    indexed = NO_TEMPLATES.with_overrides({"run.index": db, "run.buffer_mb": 1})
+    run([str(a)], str(tmp_path / "day1"), indexed)
+    b = write(tmp_path / "copies", {"again_000.txt": sample("000"), "again_001.txt": sample("001")})
+    run([str(b)], str(tmp_path / "day2"), indexed)
+    docs, removed = outputs(tmp_path / "day2")
+    assert docs == []
+    assert sorted(json.loads(r)["reason"] for r in removed) == ["duplicate:exact-document"] * 2
+
+
 def test_an_index_does_not_change_a_runs_own_output(tmp_path, two_days):
     a, _ = two_days
     run([str(a)], str(tmp_path / "plain"), NO_TEMPLATES)

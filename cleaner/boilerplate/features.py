@@ -29,7 +29,6 @@ _WORD = re.compile(r"\w+")
 _DIGIT = re.compile(r"\d")
 _ASCII_UPPER = re.compile("[A-Z]")
 _NOT_ALNUM = re.compile(r"[\W_]+")
-_SPACES = re.compile(r"\s+")
 _SEPARATORS = re.compile(r"[|•·»«©®™►▶◄→←]")
 # Scripts written without spaces between words: Han, kana, Thai, Lao, Khmer, Myanmar.
 _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]")
@@ -143,8 +142,8 @@ def word_count(line: str, words: list[str] | None = None) -> int:
 def is_timestamp(line: str) -> bool:
     """A line that is only a date, a time or a relative time ("19 mins ago"); a lone number is
     not one (it is more often a list or section number)."""
-    if not _DIGIT.search(line):
-        return False
+    if not (_DIGIT.search(line) if line.isascii() else any(map(str.isdigit, line))):
+        return False  # no number (beyond ASCII, str.isdigit also takes "²" and "①", as below)
     tokens = list(islice(_TIME_TOKEN.finditer(line.lower()), 13))
     tokens = [m.group() for m in tokens]
     numbers = sum(t.isdigit() for t in tokens)

@@ -63,6 +63,7 @@ class PassageIndex:
                 self._add_entries(keys, items)
                 keys, items = [], []
         self._add_entries(keys, items)
+        self._call_first = len(self._alive)  # loaded units are sources only, never queries
 
     def _add_entries(self, keys: list[np.ndarray], items: list[int]) -> None:
         if items:
@@ -201,7 +202,7 @@ def _candidates(keys: np.ndarray, items: np.ndarray, query_keys: np.ndarray, ids
 def unit_codes(codes: np.ndarray, items: np.ndarray, width: int) -> np.ndarray:
     """Window codes of a document's candidate pairs with its units' own queries (code j * width
     for its j-th indexed unit, see `group_partitions`) as the unit's number * width."""
-    codes = np.asarray(codes, dtype=np.int64)
+    codes = np.array(codes, dtype=np.int64)  # (a copy: the caller's array stays as it is)
     unit = codes % width == 0
     codes[unit] = np.flatnonzero(items >= 0)[codes[unit] // width] * width
     return codes

@@ -148,7 +148,7 @@ class PassageStage:
         index = self.index
         same = record.same_doc
         cross: dict[int, list[int]] = {}
-        for code, item in candidates.of(record.ordinal, record.items):  # by window, earliest item first
+        for code, item in candidates.of(record.ordinal, record.items):  # each window's earliest items first
             if index.alive(item):  # a removed passage never comes back
                 found = cross.setdefault(code, [])
                 if len(found) < MAX_CANDIDATES:  # a window in a crowd of look-alikes: the earliest
