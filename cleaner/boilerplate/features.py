@@ -29,6 +29,7 @@ _WORD = re.compile(r"\w+")
 _DIGIT = re.compile(r"\d")
 _ASCII_UPPER = re.compile("[A-Z]")
 _NOT_ALNUM = re.compile(r"[\W_]+")
+_ASCII_NOT_ALNUM = bytes(c for c in range(128) if not chr(c).isalnum())
 _SEPARATORS = re.compile(r"[|•·»«©®™►▶◄→←]")
 # Scripts written without spaces between words: Han, kana, Thai, Lao, Khmer, Myanmar.
 _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]")
@@ -84,7 +85,8 @@ def line_features(line: str, stopwords: frozenset[str], kind: str = "p", link_sh
         chars=len(line),
         stopword_share=sum(map(stopwords.__contains__, lower)) / len(words) if words else 0.0,
         title_case_share=_count_upper(firsts) / len(alpha) if alpha else 0.0,
-        upper_share=(sum(map(str.isupper, alpha)) - _count_upper(firsts, alone=alpha)) / len(alpha) if alpha else 0.0,
+        upper_share=(sum(map(str.isupper, alpha)) - sum(map(str.isupper, [w for w in alpha if len(w) == 1])))
+        / len(alpha) if alpha else 0.0,  # words in capitals, one-letter words not counted
         digit_share=_count_digits(alnum) / len(alnum) if alnum else 0.0,
         symbol_share=(visible - len(alnum)) / visible if visible else 0.0,
         mean_word_length=len(alnum) / n if n else 0.0,
@@ -103,11 +105,7 @@ def line_features(line: str, stopwords: frozenset[str], kind: str = "p", link_sh
     )
 
 
-def _count_upper(chars: str, alone: list[str] | None = None) -> int:
-    """Upper-case characters among `chars`; with `alone`, only those that are a one-letter word
-    of it (chars[i] is alone[i]'s first letter)."""
-    if alone is not None:
-        chars = "".join([c for c, w in zip(chars, alone) if len(w) == 1])
+def _count_upper(chars: str) -> int:
     if chars.isascii():
         return len(_ASCII_UPPER.findall(chars))
     return sum(map(str.isupper, chars))
@@ -117,9 +115,6 @@ def _count_digits(chars: str) -> int:
     if chars.isascii():
         return sum(map(chars.count, "0123456789"))
     return sum(map(str.isdigit, chars))
-
-
-_ASCII_NOT_ALNUM = bytes(c for c in range(128) if not chr(c).isalnum())
 
 
 def folded_alnum(line: str) -> str:
@@ -144,8 +139,7 @@ def is_timestamp(line: str) -> bool:
     not one (it is more often a list or section number)."""
     if not (_DIGIT.search(line) if line.isascii() else any(map(str.isdigit, line))):
         return False  # no number (beyond ASCII, str.isdigit also takes "²" and "①", as below)
-    tokens = list(islice(_TIME_TOKEN.finditer(line.lower()), 13))
-    tokens = [m.group() for m in tokens]
+    tokens = [m.group() for m in islice(_TIME_TOKEN.finditer(line.lower()), 13)]  # (13 is already too many)
     numbers = sum(t.isdigit() for t in tokens)
     if not tokens or len(tokens) > 12 or not numbers or len(tokens) == 1:
         return False
