@@ -9,7 +9,8 @@ import sys
 
 import click
 
-from . import __version__
+from . import __version__, stop
+from .stop import Terminated
 from .config import Config, ConfigError
 from .pipeline import run
 from .review import dry_run as dry_run_into
@@ -46,12 +47,12 @@ class Failed(click.ClickException):
     exit_code = 1
 
 
-class Terminated(BaseException):
-    """SIGTERM, handled like Ctrl-C: stop, clean up, say how to continue."""
-
-
 def _terminate(signum, frame) -> None:
-    raise Terminated()
+    stop.ask(Terminated)  # handled like Ctrl-C: stop, clean up, say how to continue
+
+
+def _interrupt(signum, frame) -> None:
+    stop.ask(KeyboardInterrupt)
 
 
 def _io_message(e: OSError, output: str) -> str:
@@ -196,7 +197,8 @@ def clean(inputs, output, removed_file, fmt, config_file, kind, text_field, html
     if removed_file and not to_stdout:
         raise UsageProblem("--removed goes with -o -: an output folder holds its own removed.jsonl")
     progress = Progress(sys.stderr) if not quiet and sys.stderr.isatty() else None
-    previous = signal.signal(signal.SIGTERM, _terminate)
+    stop.reset()
+    previous = signal.signal(signal.SIGTERM, _terminate), signal.signal(signal.SIGINT, _interrupt)
     try:
         config = Config.load(config_file).with_overrides(overrides)
         if to_stdout:
@@ -229,7 +231,8 @@ def clean(inputs, output, removed_file, fmt, config_file, kind, text_field, html
         # would wait for; the output is as the last checkpoint left it, workers end with us.
         os._exit(EXIT_INTERRUPTED if isinstance(e, KeyboardInterrupt) else EXIT_TERMINATED)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGTERM, previous[0])
+        signal.signal(signal.SIGINT, previous[1])
         if progress:
             progress.done()
     if not quiet:

@@ -36,6 +36,7 @@ from .model import Document, Result, Skip, control_removals, kept_text
 from .outfolder import OutputFolder, check_apart
 from .readers import InputError, check_inputs, iter_inputs
 from .report import NoProgress, Stats
+from . import stop
 from .spill import Spool
 from .worker import Prepared, batched
 from .writers import OutputWriter
@@ -190,6 +191,7 @@ class Cleaner:
 
     def _result(self, record) -> Result:
         """The Result of a document the stages are done with (a dropped one comes as a Result)."""
+        stop.check()
         if not isinstance(record, Result):
             doc, removals = record.doc, list(record.removals)
             removals.extend(control_removals(doc.id, doc.text, removals))

@@ -364,3 +364,21 @@ def test_a_full_disk_gets_its_own_message_and_exit_code_1(tmp_path):
         assert r.exit_code == 1 and "the disk is full" in r.output and "Usage" not in r.output, r.output
     finally:
         subprocess.run(["umount", str(disk)], check=False)
+
+
+def test_a_stop_lost_in_a_destructor_is_raised_at_the_next_document():
+    # Python drops an exception raised inside __del__ (or a gc callback): a Ctrl-C that lands
+    # there must still stop the run, at its next document
+    from cleaner import clean, stop
+
+    class Lost:
+        def __del__(self):
+            stop.ask(KeyboardInterrupt)
+
+    try:
+        Lost()  # dropped at once: its KeyboardInterrupt is printed and ignored by Python
+        with pytest.raises(KeyboardInterrupt):
+            list(clean(["A first text of a few words.", "A second text of a few words."]))
+    finally:
+        stop.reset()
+    assert len(list(clean(["A first text of a few words."]))) == 1
