@@ -144,6 +144,9 @@ def generate(n_docs: int, seed: int) -> list[Doc]:
     if GROUND_TRUTH.exists():
         truth = json.loads(GROUND_TRUTH.read_text(encoding="utf-8"))
         real = [truth[k]["articleBody"] for k in sorted(truth) if len(truth[k]["articleBody"]) > 400]
+    else:
+        print(f"warning: no ground truth at {GROUND_TRUTH}: the corpus is built from a few stopwords, "
+              f"a crowd of look-alikes; its figures are not the documented ones", file=sys.stderr)
     writer = Writer(real or ["the of and to a in that is was he for it with as his on be at by i"], rng)
     n_sites = max(1, n_docs // 50)
     sidebars = {s: [writer.sentence() for _ in range(2)] for s in range(n_sites)}

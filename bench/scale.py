@@ -45,6 +45,7 @@ def _vocabulary() -> list[str]:
             for w in re.findall(r"[a-z]+", v["articleBody"].lower()):
                 words[w] = words.get(w, 0) + 1
     if len(words) < 1000:  # no benchmark text here: syllable words
+        print(f"warning: no ground truth at {TRUTH}: the corpus's words are synthetic syllables", file=sys.stderr)
         syll = ["ka", "lo", "mi", "ra", "te", "su", "no", "vi", "de", "pa", "re", "to", "ma", "li", "sa"]
         rnd = random.Random(0)
         return ["".join(rnd.choice(syll) for _ in range(rnd.randint(1, 4))) for _ in range(20000)]
