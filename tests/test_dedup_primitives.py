@@ -18,13 +18,22 @@ def test_normalisation_folds_case_width_and_digits():
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet="ab Z9_.\u00e9\u0130\ufb01-\n", max_size=40), st.integers(0, 45), st.integers(0, 45),
-       st.booleans())
-def test_words_of_a_span_equal_words_of_the_cut_text(text, start, end, digits):
-    # TextWords cuts an ASCII text into words once; a span cutting a word must still cut it
-    assert TextWords(text).between(start, end, digits) == words(text[start:end], digits)
-    ascii_text = text.encode("ascii", "ignore").decode()
-    assert TextWords(ascii_text).between(start, end, digits) == words(ascii_text[start:end], digits)
+@given(st.text(alphabet="ab Z9_0.\u00e9\u0130\ufb01-\n", max_size=40), st.lists(st.tuples(st.integers(0, 45), st.integers(0, 45)),
+       min_size=1, max_size=4), st.booleans())
+def test_words_of_a_span_equal_words_of_the_cut_text(text, spans, digits):
+    # TextWords cuts an ASCII text into words and hashes them once; a span cutting a word must
+    # still cut it, and a span's hashes are those of its words, however the table was built
+    for t in (text, text.encode("ascii", "ignore").decode()):
+        table = TextWords(t, digits)
+        ranges = [table.span(s, e) for s, e in spans]
+        hashes, numbers, content = table.arrays(frozenset({"ab", "00"}))
+        for (s, e), (i, j) in zip(spans, ranges):
+            folded, raw = words(t[s:e], digits), words(t[s:e], False)
+            assert table.words(i, j) == folded
+            assert np.array_equal(hashes[i:j], hash_words(folded))
+            written = [hash_words([r])[0] | 1 if r != f else 0 for r, f in zip(raw, folded)] if digits else [0] * len(raw)
+            assert numbers[i:j].tolist() == written
+            assert content[i:j].tolist() == [w not in {"ab", "00"} for w in folded]
 
 
 def test_shingles_ignore_case_and_punctuation():

@@ -65,33 +65,74 @@ del _BMP
 
 
 class TextWords:
-    """`words(text[start:end], digits)` for many spans of one text; an ASCII text (normalised by
-    lower-casing alone, which keeps offsets) is cut into words once."""
+    """The normalised words of many spans of one text, as ranges of one word table (`span`), and
+    each table word's hash, its number hash and whether it is a content word (`arrays`). An
+    ASCII text (normalised by lower-casing alone, which keeps offsets) is cut into words and
+    hashed once; the words of any other span are added to the table as they are asked for.
 
-    def __init__(self, text: str):
-        self.text = text
+    A word's number hash is the hash of the word as written when folding its digits changed it,
+    else 0 (see `units.passage_units`). `digits=False`: words as written, number hashes 0."""
+
+    def __init__(self, text: str, digits: bool = True):
+        self.text, self.digits = text, digits
         self._starts: list[int] | None = None
+        self._words: list[str] = []  # the table, normalised
+        self._hashes: list[np.ndarray] = []
+        self._numbers: list[np.ndarray] = []
+        self._added: list[tuple[list[str], list[str]]] = []  # words of spans added, (folded, as written)
         if text.isascii():
-            lowered = text.lower()
-            codes = np.frombuffer(lowered.encode("ascii"), dtype=np.uint8)
-            edges = np.flatnonzero(np.diff(np.concatenate([[False], _IS_WORD[codes], [False]]).astype(np.int8)))
-            starts = edges[0::2]
-            self._starts, self._ends = starts.tolist(), edges[1::2].tolist()
-            self._raw = _WORD.findall(lowered)
-            self._folded = self._raw
-            digits = np.flatnonzero(_IS_DIGIT[codes])
-            if len(digits):  # the words holding digits, with their digits to 0
-                self._folded = list(self._raw)
-                for i in np.unique(np.searchsorted(starts, digits, side="right") - 1).tolist():
-                    self._folded[i] = _DIGIT.sub("0", self._raw[i])
+            self._cut_ascii(text.lower())
 
-    def between(self, start: int, end: int, digits: bool = True) -> list[str]:
+    def _cut_ascii(self, lowered: str) -> None:
+        codes = np.frombuffer(lowered.encode("ascii"), dtype=np.uint8)
+        word = _IS_WORD[codes]
+        edges = np.flatnonzero(np.diff(np.concatenate([[False], word, [False]]).astype(np.int8)))
+        starts = edges[0::2]
+        self._starts, self._ends = starts.tolist(), edges[1::2].tolist()
+        self._words = _WORD.findall(lowered)
+        digit = _IS_DIGIT[codes] if self.digits else None
+        if digit is None or not digit.any():
+            self._hashes.append(_hash_runs(codes, word)[0])
+            self._numbers.append(np.zeros(len(starts), dtype=np.uint32))
+            return
+        self._hashes.append(_hash_runs(np.where(digit, np.uint8(48), codes), word)[0])
+        numbers = np.zeros(len(starts), dtype=np.uint32)
+        changed = np.unique(np.searchsorted(starts, np.flatnonzero(digit & (codes != 48)), side="right") - 1)
+        numbers[changed] = _hash_runs(codes, word)[0][changed] | np.uint32(1)  # (a word of 0s stays as it is)
+        self._numbers.append(numbers)
+        for i in np.unique(np.searchsorted(starts, np.flatnonzero(digit), side="right") - 1).tolist():
+            self._words[i] = _DIGIT.sub("0", self._words[i])
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """The table range holding `words(text[start:end], digits)`."""
         if self._starts is not None:
             i, j = bisect_left(self._starts, start), bisect_left(self._starts, end)
             # (a word cut by the span's edges is cut in text[start:end] too)
             if (i == 0 or self._ends[i - 1] <= start) and (j == 0 or self._ends[j - 1] <= end):
-                return (self._folded if digits else self._raw)[i:j]
-        return words(self.text[start:end], digits)
+                return i, j
+        folded = words(self.text[start:end], self.digits)
+        self._added.append((folded, words(self.text[start:end], False) if self.digits else folded))
+        self._words.extend(folded)
+        return len(self._words) - len(folded), len(self._words)
+
+    def words(self, i: int, j: int) -> list[str]:
+        return self._words[i:j]
+
+    def arrays(self, stopwords: frozenset[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per table word: its hash, its number hash, and whether it is not a stopword."""
+        if self._added:
+            folded = [w for f, _ in self._added for w in f]
+            self._hashes.append(hash_words(folded))
+            raw = [w for _, r in self._added for w in r]
+            numbers = np.zeros(len(folded), dtype=np.uint32)
+            at = [i for i, (r, f) in enumerate(zip(raw, folded)) if r != f] if len(raw) == len(folded) else []
+            if at:  # (the lengths always agree: folding keeps the words apart)
+                numbers[at] = hash_words([raw[i] for i in at]) | np.uint32(1)
+            self._numbers.append(numbers)
+            self._added = []
+        content = ~np.fromiter(map(stopwords.__contains__, self._words), bool, len(self._words))
+        empty = np.empty(0, dtype=np.uint32)
+        return np.concatenate([empty, *self._hashes]), np.concatenate([empty, *self._numbers]), content
 
 
 def _codes(text: str) -> np.ndarray:

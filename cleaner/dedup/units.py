@@ -15,7 +15,7 @@ import numpy as np
 
 from ..model import Block, Span
 from ..segment import split_sentences
-from .shingles import TextWords, hash_words, ngram_hashes, to32, unique_per_group, word_spans
+from .shingles import TextWords, ngram_hashes, to32, unique_per_group, word_spans
 
 MAX_UNIT_WORDS = 40
 EMPTY = np.empty(0, dtype=np.uint32)
@@ -34,28 +34,29 @@ class Unit:
 def passage_units(text: str, blocks: list[Block], stopwords: frozenset[str], min_words: int,
                   digits: bool = True) -> list[Unit]:
     """The units of the given (kept) blocks, in text order."""
-    groups: list[tuple[int, list[tuple[int, int, list[str]]]]] = []
-    text_words = TextWords(text)
-    words = text_words.between
+    groups: list[tuple[int, list[tuple[int, int, int, int]]]] = []  # (block, pieces: start, end, word range)
+    table = TextWords(text, digits)
     for b in blocks:
-        pieces: list[tuple[int, int, list[str]]] = []
+        pieces: list[tuple[int, int, int, int]] = []
         for s, e in split_sentences(text, b.content_start, b.content_end):
-            ws = words(s, e, digits)
-            if len(ws) <= MAX_UNIT_WORDS:
-                pieces.append((s, e, ws))
+            i, j = table.span(s, e)
+            if j - i <= MAX_UNIT_WORDS:
+                pieces.append((s, e, i, j))
                 continue
             spans = word_spans(text, s, e)  # cut at word boundaries of the original text
             size = -(-len(spans) // -(-len(spans) // MAX_UNIT_WORDS))
             for k in range(0, len(spans), size):
                 ps = s if k == 0 else spans[k][0]
                 pe = e if k + size >= len(spans) else spans[k + size - 1][1]
-                pieces.append((ps, pe, words(ps, pe, digits)))
+                pieces.append((ps, pe, *table.span(ps, pe)))
         groups += [(b.index, g) for g in _join_short(pieces, min_words)]
-    all_words = [w for _, g in groups for _, _, ws in g for w in ws]
-    all_hashes = hash_words(all_words)
-    all_numbers = number_hashes(text_words, groups, all_words) if digits else np.zeros(len(all_words), np.uint32)
-    counts = np.array([sum(len(ws) for _, _, ws in g) for _, g in groups], dtype=np.int64)
-    shingles = _unit_shingles(all_hashes, ~np.fromiter(map(stopwords.__contains__, all_words), bool, len(all_words)), counts)
+    ranges = np.array([p[2:] for _, g in groups for p in g], dtype=np.int64).reshape(-1, 2)
+    lengths = ranges[:, 1] - ranges[:, 0]
+    at = np.repeat(ranges[:, 0] - (np.cumsum(lengths) - lengths), lengths) + np.arange(lengths.sum())
+    hashes, numbers, content = table.arrays(stopwords)
+    all_hashes, all_numbers = hashes[at], numbers[at]
+    counts = np.array([sum(j - i for _, _, i, j in g) for _, g in groups], dtype=np.int64)
+    shingles = _unit_shingles(all_hashes, content[at], counts)
     units, pos = [], 0
     for (block, g), n, sh in zip(groups, counts.tolist(), shingles):
         units.append(Unit(block, g[0][0], g[-1][1], all_hashes[pos:pos + n], sh, all_numbers[pos:pos + n]))
@@ -77,20 +78,6 @@ def _unit_shingles(hashes: np.ndarray, content: np.ndarray, counts: np.ndarray) 
         groups.append(unit[:-1][inside])
         values.append(to32(ngram_hashes(hashes, 2))[inside])
     return unique_per_group(np.concatenate(groups), np.concatenate(values), len(counts), 32, np.uint32)
-
-
-def number_hashes(text: TextWords, groups: list, folded: list[str]) -> np.ndarray:
-    """Per word of the units, the hash of the word as written when it holds digits (which the
-    folded words map to 0), else 0: two passages whose aligned words differ in their figures are
-    not copies of each other."""
-    raw = [w for _, g in groups for s, e, _ in g for w in text.between(s, e, digits=False)]
-    out = np.zeros(len(folded), dtype=np.uint32)
-    if len(raw) != len(folded):  # (cannot happen: folding keeps the words apart)
-        return out
-    at = [i for i, w in enumerate(raw) if w != folded[i]]
-    if at:
-        out[at] = hash_words([raw[i] for i in at]) | np.uint32(1)
-    return out
 
 
 def pack_units(units: list[Unit]) -> bytes:
@@ -123,14 +110,14 @@ def unpack_units(packed: bytes) -> list[Unit]:
             for k, (block, start, end) in enumerate(spans[:, :3].tolist())]
 
 
-def _join_short(pieces: list[tuple[int, int, list[str]]], min_words: int) -> list[list]:
+def _join_short(pieces: list[tuple[int, int, int, int]], min_words: int) -> list[list]:
     """Group consecutive pieces so each group has at least `min_words` words where possible."""
     groups: list[list] = []
     current: list = []
     count = 0
     for p in pieces:
         current.append(p)
-        count += len(p[2])
+        count += p[3] - p[2]
         if count >= min_words:
             groups.append(current)
             current, count = [], 0
