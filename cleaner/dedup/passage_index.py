@@ -172,7 +172,10 @@ def group_partitions(task: list[tuple], rows: int = QUERY_ROWS) -> np.ndarray:
         entries = loaded(entries)
         keys, items = sort_entries(entries[:, 0], entries[:, 1])
         del entries
-        own = np.flatnonzero(items >= call_first)
+        shared = np.zeros(len(keys), dtype=bool)  # a key filed once has only its own unit
+        np.equal(keys[1:], keys[:-1], out=shared[1:])
+        shared[:-1] |= shared[1:]
+        own = np.flatnonzero(shared & (items >= call_first))
         for lo in range(0, len(own), rows):
             at = own[lo:lo + rows]
             ordinal = np.searchsorted(firsts, items[at], side="right") - 1  # (a document without units shares
