@@ -4,7 +4,7 @@ from datasketch import MinHash
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleaner.dedup.index import BandTable, band_keys, candidate_probability, choose_bands
+from cleaner.dedup.index import BandTable, band_keys, candidate_probability, choose_bands, sort_entries
 from cleaner.dedup.minhash import MinHasher
 from cleaner.dedup.shingles import TextWords, char_shingles, hash_words, jaccard, to32, word_hashes, word_shingles, word_spans, words
 
@@ -199,3 +199,15 @@ def test_bucket_candidates_match_a_brute_force_search():
         ids, found = bucket_candidates(keys, items, query_keys, query_ids, before, cap)
         got = list(zip(ids.tolist(), found.tolist()))
         assert got == sorted(expected) and len(got) > 20
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 6), st.integers(0, 3)), max_size=60), st.booleans())
+def test_sorted_entries_are_by_key_then_item_as_lexsort_orders_them(entries, by_item):
+    # sort_entries sorts by key alone and puts equal keys in order after: the same as a lexsort
+    entries = sorted(entries, key=lambda e: e[1]) if by_item else entries
+    keys = np.array([k * 0x9E3779B97F4A7C15 % 2**64 for k, _ in entries], dtype=np.uint64)
+    items = np.array([i for _, i in entries], dtype=np.uint64)
+    order = np.lexsort((items, keys))
+    got_keys, got_items = sort_entries(keys, items)
+    assert np.array_equal(got_keys, keys[order]) and np.array_equal(got_items, items[order].astype(np.int64))
