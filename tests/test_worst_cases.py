@@ -76,3 +76,25 @@ def test_passages_that_take_too_long_to_index_leave_the_text_as_it_is(monkeypatc
     assert results["ferry"].doc.meta["passage_dedup"] == "timeout"
     assert results["ferry"].text == texts["ferry"]  # its repeats stay: when in doubt, keep
     assert results["other"].text == texts["other"] and "passage_dedup" not in results["other"].doc.meta
+
+
+def test_the_blocks_left_for_passage_dedup_are_those_no_removal_covers():
+    # found in one walk, not by testing every removal against every block
+    import random
+
+    from cleaner.model import Removal
+    from cleaner.segment import split_blocks
+    from cleaner.worker import _uncovered
+
+    rnd = random.Random(5)
+    for _ in range(200):
+        text = "".join(rnd.choice(["A line of text.\n", "\n", "Two\nlines here.\n\n", "- item\n"]) for _ in range(30))
+        blocks = split_blocks(text)
+        removals, k = [], 0
+        while k < len(blocks):  # runs of whole blocks, as the boilerplate stage removes them
+            n = rnd.randint(1, 3)
+            if rnd.random() < 0.4:
+                removals.append(Removal("d", blocks[k].start, blocks[min(k + n, len(blocks)) - 1].end, "", "b", "r"))
+            k += n
+        brute = [b for b in blocks if not any(r.start <= b.content_start and b.content_end <= r.end for r in removals)]
+        assert _uncovered(blocks, removals) == brute
