@@ -76,10 +76,11 @@ def _metadata(doc: Document, tree) -> None:
 
 def _read_metadata(doc: Document, tree) -> None:
     found = examine_meta(tree)
-    try:
-        found = extract_meta_json(tree, found)
-    except Exception as e:  # (trafilatura guards this call the same way)
-        log.debug("%s: JSON-LD metadata not read (%s)", doc.id, e)
+    if not found.title:  # JSON-LD gives only a missing title of the fields kept (its other fields: not read)
+        try:
+            found = extract_meta_json(tree, found)
+        except Exception as e:  # (trafilatura guards this call the same way)
+            log.debug("%s: JSON-LD metadata not read (%s)", doc.id, e)
     found.title = found.title or extract_title(tree)
     found.url = found.url or extract_url(tree, doc.url)
     found.date = find_date(tree, **{**set_date_params(_EXTENSIVE_DATE_SEARCH), "url": found.url})

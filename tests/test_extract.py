@@ -80,11 +80,13 @@ def test_title_date_and_url_are_the_ones_trafilatura_finds():
     # tree it parsed once: the same values as trafilatura's full metadata extraction
     import trafilatura
 
-    for page, url in ((DATED, None), (PAGE, "https://coast.example/harbour"), (PAGE, None)):
+    json_title = DATED.replace('<meta property="og:title" content="Port board approves dredging">', "")
+    for page, url in ((DATED, None), (json_title, None), (PAGE, "https://coast.example/harbour"), (PAGE, None)):
         full = trafilatura.bare_extraction(page, url=url, with_metadata=True)
         r = cleaner.clean_html(page, url=url)
         assert (r.doc.title, r.doc.date, r.doc.url) == (full.title, full.date, full.url)
     assert cleaner.clean_html(DATED).doc.date == "2021-03-04"
+    assert cleaner.clean_html(json_title).doc.title == "Harbour to be dredged before storms"  # from JSON-LD
 
 
 def test_a_page_trafilatura_rejects_keeps_only_its_title_element():
