@@ -211,3 +211,25 @@ def test_sorted_entries_are_by_key_then_item_as_lexsort_orders_them(entries, by_
     order = np.lexsort((items, keys))
     got_keys, got_items = sort_entries(keys, items)
     assert np.array_equal(got_keys, keys[order]) and np.array_equal(got_items, items[order].astype(np.int64))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 4), st.integers(4, 200), st.integers(0, 2**32))
+def test_band_table_lookups_equal_a_plain_dictionary(cap, max_run, seed):
+    # the key filter that spares lookups of keys never filed, and the runs merged as entries come,
+    # give the buckets and bucket sizes a dictionary of key -> items in order gives
+    rng = np.random.default_rng(seed)
+    table, plain = BandTable(cap=cap, max_run=max_run), {}
+    pool = rng.integers(0, 2**64 - 1, 300, dtype=np.uint64, endpoint=True)
+    item = 0
+    for _ in range(30):  # about 15,000 keys filed: the filter (8,192 keys at first) grows
+        rows = pool[rng.integers(0, len(pool), (int(rng.integers(1, 40)), 25))]
+        found, sizes = table.lookup(rows)
+        for row, got, got_sizes in zip(rows.tolist(), found, sizes.tolist()):
+            assert got == {i for k in row for i in plain.get(k, [])[:cap]}
+            assert got_sizes == [min(len(plain.get(k, [])), cap) for k in row]
+        table.add_rows(rows, list(range(item, item + len(rows))))
+        for row in rows.tolist():
+            for k in row:
+                plain.setdefault(k, []).append(item)
+            item += 1
