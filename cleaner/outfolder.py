@@ -92,7 +92,7 @@ class OutputFolder:
     def __init__(self, path: str, run_key: str, fmt: str, resume: bool = False, overwrite: bool = False):
         self.path = path
         if os.path.islink(path):
-            raise OutputFolderError(f"the output folder {path} is a symbolic link: give the folder it points to")
+            raise _link_error(path)
         if os.path.exists(path) and not os.path.isdir(path):
             raise OutputFolderError(f"the output {path} exists and is not a folder")
         self.created = not os.path.exists(path)
@@ -159,10 +159,7 @@ class OutputFolder:
 
     # -- ownership ---------------------------------------------------------------------------------
     def _open_locked(self) -> None:
-        try:
-            self.fd = os.open(self.path, _DIR_FLAGS)
-        except OSError as e:
-            raise OutputFolderError(f"cannot open the output folder {self.path}: {e.strerror}") from None
+        self.fd = _open_folder(self.path)
         try:
             self._lock_fd = self._lock()
         except BaseException:
@@ -386,16 +383,28 @@ def read_manifest(dir_fd: int, path: str, required: bool = True) -> dict[str, An
     return manifest
 
 
+def _link_error(path: str) -> OutputFolderError:
+    return OutputFolderError(f"the output folder {path} is a symbolic link (to {os.readlink(path)}); cleaner does not "
+                             f"follow links for its output: give the folder itself")
+
+
+def _open_folder(path: str) -> int:
+    """A descriptor of the output folder itself, never of where a symbolic link points."""
+    try:
+        return os.open(path, _DIR_FLAGS)
+    except OSError as e:
+        if os.path.islink(path):
+            raise _link_error(path) from None
+        raise OutputFolderError(f"cannot open the output folder {path}: {e.strerror}") from None
+
+
 class RunOutput:
     """A completed run's output folder, read through its manifest: only the files the manifest
     lists, only with the size and hash it records."""
 
     def __init__(self, path: str):
         self.path = path
-        try:
-            self.fd = os.open(path, _DIR_FLAGS)
-        except OSError as e:
-            raise OutputFolderError(f"cannot open the output folder {path}: {e.strerror}") from None
+        self.fd = _open_folder(path)
         self.manifest = read_manifest(self.fd, path)
         if self.manifest.get("status") != "complete":
             raise OutputFolderError(f"{path} holds a run that did not complete: continue it with --resume")

@@ -201,6 +201,17 @@ def test_an_output_or_index_of_the_wrong_kind_gets_a_message_not_the_usage(tmp_p
     assert (tmp_path / "afile").read_text() == "mine"
 
 
+def test_a_run_folder_given_through_a_symbolic_link_is_refused_with_where_it_points(tmp_path):
+    src = inputs(tmp_path)
+    assert clean(src, "-o", tmp_path / "out").exit_code == 0
+    os.symlink(tmp_path / "out", tmp_path / "link")
+    for args in (["clean", str(src), "-o", str(tmp_path / "link"), "--overwrite"], ["report", str(tmp_path / "link")],
+                 ["explain", str(tmp_path / "link"), "x"], ["restore", str(tmp_path / "link"), "x"]):
+        r = CliRunner().invoke(main, args)
+        assert r.exit_code == 2 and "is a symbolic link (to " in r.output and "give the folder itself" in r.output, r.output
+    assert not (tmp_path / "out" / "report.html").exists()
+
+
 def test_restore_does_not_block_on_a_fifo_put_in_place_of_a_file(tmp_path):
     src = inputs(tmp_path)
     out = tmp_path / "out"
