@@ -127,12 +127,18 @@ def _check_text_field(path: str, doc_id: str, cfg: InputConfig) -> None:
     """Read a (possible) JSONL file up to its first document: InputError if its first records
     lack the text field (see _read_jsonl)."""
     reads = _read_file(path, doc_id, cfg)
+    log.addFilter(_silent)  # what this look ahead skips, the run reads again and reports once
     try:
         for n, item in enumerate(reads):
             if isinstance(item, Document) or n > FIELD_CHECK_RECORDS:
                 return
     finally:
         reads.close()
+        log.removeFilter(_silent)
+
+
+def _silent(record: logging.LogRecord) -> bool:
+    return False
 
 
 def _read_file(path: str, doc_id: str, cfg: InputConfig) -> Iterator[Document | Skip]:
@@ -444,6 +450,10 @@ def _lines(stream: BinaryIO, limit: int) -> Iterator[tuple[int, bytes | None]]:
         yield lineno, raw
 
 
+_ARRAY_HINT = ("; the file looks like one JSON array: cleaner reads JSON Lines, one object a line "
+               "(`jq -c '.[]' FILE > FILE.jsonl` converts it)")
+
+
 def _read_jsonl(source: str, base_id: str, site: str, stream: BinaryIO, cfg: InputConfig) -> Iterator[Document | Skip]:
     encoding, file_note = stream_encoding(stream.peek(4096)[:4096]) if hasattr(stream, "peek") else (None, None)
     if encoding == "utf-8-sig":
@@ -461,14 +471,16 @@ def _read_jsonl(source: str, base_id: str, site: str, stream: BinaryIO, cfg: Inp
             continue
         if not raw.strip():
             continue
+        array = empty and raw.lstrip().startswith(b"[")  # the file's first record opens an array
         empty = False
         try:
             record = json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            yield _skip(where, "invalid-json", str(e))
+            yield _skip(where, "invalid-json", str(e) + (_ARRAY_HINT if array else ""))
             continue
         if not isinstance(record, dict):
-            yield _skip(where, "invalid-record", f"expected a JSON object, got {type(record).__name__}")
+            yield _skip(where, "invalid-record", f"expected a JSON object, got {type(record).__name__}"
+                        + (_ARRAY_HINT if array else ""))
             continue
         text, html = record.get(cfg.text_field), record.get(cfg.html_field)
         if not isinstance(text, str) and not isinstance(html, str):

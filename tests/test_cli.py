@@ -41,6 +41,17 @@ def test_format_text_writes_one_file_per_document(tmp_path):
     assert (text / "removed.jsonl").read_bytes() == (jsonl / "removed.jsonl").read_bytes()
 
 
+def test_a_broken_record_before_the_first_document_is_reported_once_and_an_array_gets_a_hint(tmp_path):
+    # the text-field check reads ahead to the first document; the run reports what it skips
+    (tmp_path / "recs.jsonl").write_text('{broken\n{"text": "A fine record of text that is long enough to keep."}\n')
+    (tmp_path / "array.json").write_text('[{"text": "One record."},\n {"text": "Another record."}]\n')
+    r = invoke("clean", tmp_path / "recs.jsonl", tmp_path / "array.json", "-o", tmp_path / "out")
+    assert r.exit_code == 1
+    assert r.stderr.count("recs.jsonl:1: invalid-json") == 1, r.stderr
+    assert r.stderr.count("array.json:1: invalid-json") == 1 and "looks like one JSON array" in r.stderr
+    assert "jq -c '.[]'" in r.stderr and r.stderr.count("looks like one JSON array") == 1
+
+
 def test_skipped_inputs_give_exit_code_1_and_are_reported(tmp_path):
     src = tmp_path / "in"
     src.mkdir()
