@@ -139,18 +139,17 @@ class Worker:
         return p
 
     def _fingerprint(self, ready: list[Prepared]) -> None:
-        if ready:
+        if ready and self.documents is not None:
             t = time.perf_counter()
-            if self.documents is not None:
-                digits = self.config.dedup.normalize_digits
-                kept = [kept_text(p.doc.text, p.removals) for p in ready]
-                for p, fp in zip(ready, self.documents.fingerprints(kept, digits)):
-                    p.fingerprint = fp
+            digits = self.config.dedup.normalize_digits
+            kept = [kept_text(p.doc.text, p.removals) for p in ready]
+            for p, fp in zip(ready, self.documents.fingerprints(kept, digits)):
+                p.fingerprint = fp
             ready[0].timings["fingerprint-documents"] = time.perf_counter() - t
+        if ready and self.passages is not None:
             t = time.perf_counter()
-            if self.passages is not None:
-                for p, keys in zip(ready, self.passages.keys([p.units for p in ready], [p.doc.id for p in ready])):
-                    p.passage_keys = keys
+            for p, keys in zip(ready, self.passages.keys([p.units for p in ready], [p.doc.id for p in ready])):
+                p.passage_keys = keys
             ready[0].timings["fingerprint-passages"] = time.perf_counter() - t
 
     def _prepare_one(self, doc: Document) -> Prepared | Skip:
@@ -182,7 +181,8 @@ class Worker:
             removals, title = boilerplate_removals(doc.id, doc.text, blocks, stops, cfg.boilerplate,
                                                    templates=flags, learned=learned, known_title=doc.title)
             doc.title = doc.title or title
-        timings["boilerplate"] = time.perf_counter() - t
+        if blocks:  # (segmentation and language are timed here, also for passage dedup alone)
+            timings["boilerplate"] = time.perf_counter() - t
         units: list[Unit] = []
         if self.passages is not None:
             t = time.perf_counter()
