@@ -6,7 +6,8 @@ from hypothesis import strategies as st
 
 from cleaner.dedup.index import BandTable, band_keys, candidate_probability, choose_bands, sort_entries
 from cleaner.dedup.minhash import MinHasher
-from cleaner.dedup.shingles import TextWords, char_shingles, hash_words, jaccard, to32, word_hashes, word_shingles, word_spans, words
+from cleaner.dedup.shingles import (TextWords, char_shingles, hash_words, jaccard, range_positions, to32, word_hashes,
+                                     word_shingles, word_spans, words)
 
 
 def test_normalisation_folds_case_width_and_digits():
@@ -233,3 +234,11 @@ def test_band_table_lookups_equal_a_plain_dictionary(cap, max_run, seed):
             for k in row:
                 plain.setdefault(k, []).append(item)
             item += 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 50), st.integers(0, 6)), max_size=12))
+def test_range_positions_are_the_ranges_one_after_the_other(ranges):
+    starts = np.array([s for s, _ in ranges], dtype=np.int64)
+    lengths = np.array([n for _, n in ranges], dtype=np.int64)
+    assert range_positions(starts, lengths).tolist() == [p for s, n in ranges for p in range(s, s + n)]

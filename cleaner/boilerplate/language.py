@@ -11,6 +11,7 @@ import re
 import justext
 import numpy as np
 
+from ..dedup.shingles import range_positions
 from ..model import Block
 
 
@@ -88,7 +89,7 @@ def detect_language(words: list[str], sample: int = SAMPLE_WORDS) -> str | None:
         return None
     at, n = (np.array(v, dtype=np.int64) for v in zip(*found))
     lengths = starts[at + 1] - starts[at]
-    cells = np.repeat(starts[at] - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
+    cells = range_positions(starts[at], lengths)
     hits = np.bincount(columns[cells], weights=np.repeat(n, lengths), minlength=len(ids))  # (exact sums)
     # A long list matches more words by its size alone (Finnish's has 6,813, with English ones).
     score = np.where(hits > 0, hits / logs, -1.0)

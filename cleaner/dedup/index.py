@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .shingles import mix64
+from .shingles import mix64, range_positions
 
 
 def candidate_probability(similarity: float, bands: int, rows: int) -> float:
@@ -212,7 +212,7 @@ def sorted_bucket_candidates(keys: np.ndarray, items: np.ndarray, query_keys: np
         hi = np.minimum(hi, lo + cap)
     counts = hi - lo
     owner = np.repeat(hit, counts)
-    pos = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(lo, counts)
+    pos = range_positions(lo, counts)
     found = items[pos]
     keep = found < np.asarray(query_before, dtype=np.int64)[owner]
     ids, found = query_ids[owner[keep]], found[keep]

@@ -247,6 +247,11 @@ def sorted_unique(values: np.ndarray) -> np.ndarray:
     return s[keep]
 
 
+def range_positions(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """starts[i], starts[i] + 1, ..., starts[i] + lengths[i] - 1 for every i, one range after the other."""
+    return np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(int(lengths.sum()))
+
+
 def unique_per_group(groups: np.ndarray, values: np.ndarray, n_groups: int, bits: int,
                      dtype=np.uint64) -> list[np.ndarray]:
     """The sorted unique `values` (each under 2**bits) of each group 0..n_groups-1, all groups

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..model import Block, Span
 from ..segment import split_sentences
-from .shingles import TextWords, ngram_hashes, to32, unique_per_group, word_spans
+from .shingles import TextWords, ngram_hashes, range_positions, to32, unique_per_group, word_spans
 
 MAX_UNIT_WORDS = 40
 EMPTY = np.empty(0, dtype=np.uint32)
@@ -51,8 +51,7 @@ def passage_units(text: str, blocks: list[Block], stopwords: frozenset[str], min
                 pieces.append((ps, pe, *table.span(ps, pe)))
         groups += [(b.index, g) for g in _join_short(pieces, min_words)]
     ranges = np.array([p[2:] for _, g in groups for p in g], dtype=np.int64).reshape(-1, 2)
-    lengths = ranges[:, 1] - ranges[:, 0]
-    at = np.repeat(ranges[:, 0] - (np.cumsum(lengths) - lengths), lengths) + np.arange(lengths.sum())
+    at = range_positions(ranges[:, 0], ranges[:, 1] - ranges[:, 0])
     hashes, numbers, content = table.arrays(stopwords)
     all_hashes, all_numbers = hashes[at], numbers[at]
     counts = np.array([sum(j - i for _, _, i, j in g) for _, g in groups], dtype=np.int64)
