@@ -29,6 +29,7 @@ class Document:
     html: str | None = None  # the page, until extraction has turned it into `text`
     path: str = ""  # the input file it was read from ("" for stdin)
     fields: dict[str, Any] | None = None  # the input record's other fields (JSONL), e.g. for dedup.keep = field:NAME
+    segmentation: Any = None  # the text's blocks found in pass 1 (site templates), packed for pass 2; never output
 
 
 @dataclass(frozen=True)

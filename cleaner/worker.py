@@ -31,7 +31,7 @@ from .dedup.passage_keys import PassageFingerprinter, PassageKeys
 from .dedup.units import Unit, pack_units, passage_units
 from .extract import extract
 from .model import Block, Document, Removal, Skip, kept_text
-from .segment import segment, split_blocks
+from .segment import pack_segmentation, segment, unpack_segmentation
 from .spill import CompactPickle
 
 log = logging.getLogger(__name__)
@@ -90,7 +90,11 @@ class Worker:
             return doc
         if self._too_many_lines(doc):
             return doc, np.empty(0, dtype=np.uint64)
-        return doc, document_keys(split_blocks(doc.text, doc.hints), doc.site)
+        t = time.perf_counter()
+        segmented = segment(doc.text, doc.hints)
+        doc.segmentation = pack_segmentation(doc.text, segmented)  # for pass 2: cheaper than segmenting again
+        doc.meta["_segment_seconds"] = time.perf_counter() - t
+        return doc, document_keys(segmented.blocks, doc.site)
 
     def _too_many_lines(self, doc: Document) -> bool:
         """Whether the document is past `input.max_lines`: then it is only checked for being a
@@ -158,7 +162,8 @@ class Worker:
             return doc
         cfg = self.config
         timings = {"extract": doc.meta.pop("_extract_seconds", 0.0)}
-        t = time.perf_counter()
+        t = time.perf_counter() - doc.meta.pop("_segment_seconds", 0.0)  # (pass 1 segmented: its time counts here)
+        packed, doc.segmentation = doc.segmentation, None
         removals: list[Removal] = []
         blocks: list[Block] = []
         stops: frozenset[str] = frozenset()
@@ -167,7 +172,7 @@ class Worker:
                         "are removed)", doc.source, cfg.input.max_lines)
             return Prepared(doc, [], None, [], None, timings)
         if cfg.boilerplate.enabled or self.passages is not None:
-            segmented = segment(doc.text, doc.hints)
+            segmented = unpack_segmentation(doc.text, packed) if packed else segment(doc.text, doc.hints)
             blocks = segmented.blocks
             doc.meta["layout"] = segmented.layout.name
             language = language_of(blocks)

@@ -3,10 +3,12 @@ leave (hard-wrapped, Markdown, text-browser dumps, raw DOM text, CRLF), their bl
 detected, and restore exact through the whole pipeline."""
 from __future__ import annotations
 
+import pickle
+
 import cleaner
 from cleaner.config import Config
 from cleaner.model import restore_text
-from cleaner.segment import segment
+from cleaner.segment import pack_segmentation, segment, unpack_segmentation
 
 WRAPPED = """\
 The council voted on Tuesday to expand the river park after a long public
@@ -180,6 +182,18 @@ def test_restore_is_exact_in_every_layout_through_the_pipeline():
         r = cleaner.clean_text(text, Config())
         assert restore_text(r.text, r.removals) == text
         assert r.doc.meta["layout"] in {"lines", "wrapped", "markdown", "text-browser", "dom"}
+
+
+def test_a_packed_segmentation_unpacks_to_the_same_blocks():
+    # Pass 1 (site templates) carries its blocks to pass 2 packed: a block's words are left out
+    # when they are its content slice, kept when not (markup stripped, wrapped lines joined).
+    hinted = ("Title\n\nA [linked](http://x.example) paragraph.\n\n* one\n* two\n", ["h", "p", "li", "li"])
+    for text, hints in [(t, None) for t in (WRAPPED, MARKDOWN, LYNX, DOM, WRAPPED.replace("\n", "\r\n"), "", "x")] + [hinted]:
+        seg = segment(text, hints)
+        packed = pickle.loads(pickle.dumps(pack_segmentation(text, seg)))
+        assert unpack_segmentation(text, packed) == seg
+    words = pack_segmentation(DOM, segment(DOM))[3]
+    assert any(w is None for w in words) and any(w is not None for w in words)
 
 
 def test_a_list_of_equal_lines_is_not_wrapped_prose():

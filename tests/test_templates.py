@@ -95,3 +95,18 @@ def test_copies_of_one_article_are_not_stripped_of_their_prose():
     first, *rest = Cleaner(Config()).clean_documents(docs)
     assert story[1] in first.text and story[2] in first.text  # the first copy keeps the article
     assert all(r.dropped and r.removals[0].reason == "duplicate:exact-document" for r in rest)
+
+
+def test_pass_two_reuses_the_blocks_pass_one_found(monkeypatch):
+    # With site templates on, each document is segmented once (in pass 1, for its line keys);
+    # pass 2 gets the same blocks, and nothing of them is left on the results.
+    import cleaner.worker
+
+    calls = []
+    real = cleaner.worker.segment
+    monkeypatch.setattr(cleaner.worker, "segment", lambda *a: calls.append(1) or real(*a))
+    docs = [Document(id=f"p{i}", text=page(s), source=f"p{i}", site="courier") for i, s in enumerate(STORIES)]
+    results = list(Cleaner(Config().with_overrides({"dedup.enabled": False})).clean_documents(docs))
+    assert len(calls) == len(STORIES)
+    assert all(r.doc.segmentation is None and "_segment_seconds" not in r.doc.meta for r in results)
+    assert all(NAV[0] not in r.text and s[1] in r.text for r, s in zip(results, STORIES))

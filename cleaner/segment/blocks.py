@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..model import Block
 from .layout import LINES, Layout, detect_layout
 from .lines import Line, first_word_width, set_markers, split_lines
@@ -231,3 +233,20 @@ def _blocks(text: str, lines: list[Line], groups: list[_Open], layout: Layout) -
             (k + 1 == len(groups) or last.next_start != lines[groups[k + 1].first].start)))
         blocks.append(Block(k, start, end, first.content_start, last.content_end, g.kind, plain, links, alone))
     return blocks
+
+
+def pack_segmentation(text: str, seg: Segmentation) -> tuple:
+    """A segmentation of `text` in a compact form to carry between passes (pickling the Block
+    objects costs several times more, and doubles a spooled document: a block's words are
+    nearly always the text between its content offsets, and are then left out)."""
+    offsets = np.array([(b.start, b.end, b.content_start, b.content_end) for b in seg.blocks], dtype=np.int64)
+    words = [None if b.text == text[b.content_start:b.content_end] else b.text for b in seg.blocks]
+    return (seg.layout, offsets.reshape(-1, 4), [b.kind for b in seg.blocks], words,
+            [b.link_share for b in seg.blocks], bytes(b.alone for b in seg.blocks))
+
+
+def unpack_segmentation(text: str, packed: tuple) -> Segmentation:
+    layout, offsets, kinds, words, links, alone = packed
+    return Segmentation(layout, [Block(k, s, e, cs, ce, kind, text[cs:ce] if w is None else w, link, bool(a))
+                                 for k, ((s, e, cs, ce), kind, w, link, a)
+                                 in enumerate(zip(offsets.tolist(), kinds, words, links, alone))])
