@@ -203,6 +203,15 @@ class Partitions:
         assert not self.spilled, "spilled partitions are read one at a time"
         return self._buffer[:self._n] if self._buffer is not None else np.empty((0, self.columns), np.uint64)
 
+    def column(self, c: int, rows: int = 1 << 20) -> Iterator[np.ndarray]:
+        """Column c of every record, a chunk at a time (the partition files, then the buffer)."""
+        if self._dir is not None:
+            for p in range(self.parts):
+                for chunk in row_chunks(PartFile(os.path.join(self._dir, str(p)), self.columns), rows):
+                    yield chunk[:, c]
+        if self._n:
+            yield self._buffer[:self._n, c]
+
     def part(self, p: int) -> np.ndarray:
         """The records of partition p, in the order added."""
         if self.parts == 1 and not self.spilled:

@@ -208,6 +208,7 @@ def test_grouping_on_disk_finds_what_an_index_in_memory_finds():
         items_of.append(items)
         table.add_rows(pk.unit_keys, items[pk.indexable].tolist())
     assert any(not pk.indexable.all() for pk in keys)
+    assert index.queries.count < sum(pk.window_keys.size for pk in keys) / 2  # keys no earlier unit has: not written
     tasks = list(index.group_tasks(rows=5000))
     assert len(tasks) > 1
     for rows in (1 << 20, 7):  # a partition's queries at once, and a few at a time

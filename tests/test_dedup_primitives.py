@@ -4,7 +4,7 @@ from datasketch import MinHash
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleaner.dedup.index import BandTable, band_keys, candidate_probability, choose_bands, sort_entries
+from cleaner.dedup.index import BandTable, KeyFilter, band_keys, candidate_probability, choose_bands, sort_entries
 from cleaner.dedup.minhash import MinHasher
 from cleaner.dedup.shingles import (TextWords, char_shingles, hash_words, jaccard, range_positions, to32, word_hashes,
                                      word_shingles, word_spans, words)
@@ -234,6 +234,25 @@ def test_band_table_lookups_equal_a_plain_dictionary(cap, max_run, seed):
             for k in row:
                 plain.setdefault(k, []).append(item)
             item += 1
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**32), st.sampled_from([None, 1 << 13, 1 << 14]))
+def test_a_key_filter_never_misses_a_key_filed_and_stays_within_its_bytes(seed, max_bytes):
+    # grown (rebuilt from the keys) or held at its cap, every key filed is "maybe"; at the cap
+    # it lets more of the others through
+    rng = np.random.default_rng(seed)
+    seen = KeyFilter(low=4, high=8, max_bytes=max_bytes)
+    filed = []
+    for _ in range(20):  # 100,000-200,000 keys: past both caps
+        keys = rng.integers(0, 2**64 - 1, int(rng.integers(5000, 10000)), dtype=np.uint64, endpoint=True)
+        filed.append(keys)
+        seen.add(keys, lambda: iter(filed))
+        assert seen.maybe(np.concatenate(filed)).all()
+    assert seen.nbytes <= (max_bytes or 1 << 30)
+    others = rng.integers(0, 2**64 - 1, 20000, dtype=np.uint64, endpoint=True)
+    through = seen.maybe(others).mean()
+    assert through < 0.3 if max_bytes is None else through > 0.3
 
 
 @settings(max_examples=200, deadline=None)

@@ -126,13 +126,15 @@ class BandTable:
 
 
 class KeyFilter:
-    """The top bits of every key filed, as a bitmap of 8-16 bits per key: a key whose bit is
-    clear was never filed (no false negatives), so a lookup searches the runs only for the
-    few keys whose bit is set (about 1 in 10 of those never filed). Keys are well mixed, so
-    their top bits are spread evenly. The bitmap doubles (rebuilt from the keys) as keys come."""
+    """The top bits of every key filed, as a bitmap of `low` to `high` bits per key: a key whose
+    bit is clear was never filed (no false negatives), so a lookup searches only for the few
+    keys whose bit is set (about 1 in 10 of those never filed at 8-16 bits a key). Keys are well
+    mixed, so their top bits are spread evenly. The bitmap doubles (rebuilt from the keys) as
+    keys come, up to `max_bytes`; past that it fills up, and lets more keys through."""
 
-    def __init__(self, bits: int = 16):
-        self._bits = bits
+    def __init__(self, bits: int = 16, low: int = 8, high: int = 16, max_bytes: int | None = None):
+        self._bits, self._low, self._high = bits, low, high
+        self._max_bits = (max(1 << 13, max_bytes) * 8).bit_length() - 1 if max_bytes else 64
         self._map = np.zeros(1 << (bits - 3), dtype=np.uint8)
         self._count = 0
 
@@ -143,10 +145,10 @@ class KeyFilter:
     def add(self, keys: np.ndarray, all_keys) -> None:
         """Mark `keys`; `all_keys()` gives every key filed (these included), to rebuild a larger map."""
         self._count += len(keys)
-        if self._count * 8 <= 1 << self._bits:
+        if self._count * self._low <= 1 << self._bits or self._bits >= self._max_bits:
             self._mark(keys)
             return
-        while self._count * 16 > 1 << self._bits:
+        while self._count * self._high > 1 << self._bits and self._bits < self._max_bits:
             self._bits += 1
         self._map = np.zeros(1 << (self._bits - 3), dtype=np.uint8)
         for k in all_keys():

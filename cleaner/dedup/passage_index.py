@@ -5,8 +5,10 @@ The search for earlier copies is band-key grouping, as the large dedup pipelines
 index held in memory. The main process numbers the indexable units in input order and writes
 the keys to partitions on disk (`PassageIndex.add`). Each partition is then grouped on its own
 (`group_partitions`, in workers): a window's candidates are the first BUCKET_CAP units filed
-under one of its keys that come before its document. Memory holds one byte per indexed unit
-(kept or not) and eight per document of the call; everything else is on disk.
+under one of its keys that come before its document; a window whose keys no earlier unit was
+filed under is not written at all (a filter of the keys filed tells). Memory holds one byte per
+indexed unit (kept or not), eight per document of the call and the filter (4-8 bits a key, at
+most `run.buffer_mb`); everything else is on disk.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ import numpy as np
 from ..config import PassageDedupConfig
 from ..model import Span
 from ..spill import Partitions, RecordFile, loaded, row_chunks, top_bits_part
-from .index import sort_entries, sorted_bucket_candidates
+from .index import KeyFilter, sort_entries, sorted_bucket_candidates
 from .passage_keys import PassageKeys
 from .units import unit_arrays, unpack_record
 
@@ -44,6 +46,9 @@ class PassageIndex:
         self._alive = bytearray()
         self._memory_bytes = memory_bytes
         self._entries = Partitions(2, top_bits_part(PARTS), PARTS, memory_bytes)
+        # The band keys filed, 4-8 bits a key (at most memory_bytes): a window's query whose key
+        # no earlier unit was filed under cannot find a candidate, and is not written (most are not).
+        self._filed = KeyFilter(low=4, high=8, max_bytes=memory_bytes)
         self._begin()
 
     def _begin(self) -> None:
@@ -67,8 +72,9 @@ class PassageIndex:
 
     def _add_entries(self, keys: list[np.ndarray], items: list[int]) -> None:
         if items:
-            self._entries.add(np.stack([np.concatenate(keys),
-                                        np.repeat(np.array(items, np.uint64), [len(k) for k in keys])], axis=1))
+            keys_filed = np.concatenate(keys)
+            self._entries.add(np.stack([keys_filed, np.repeat(np.array(items, np.uint64), [len(k) for k in keys])], axis=1))
+            self._filed.add(keys_filed, lambda: self._entries.column(0))
 
     def add(self, seq: int, doc_id: str, units: bytes, pk: PassageKeys) -> tuple[int, np.ndarray]:
         """Index a document's units (`pack_units`) and file its windows' queries (documents come
@@ -90,11 +96,14 @@ class PassageIndex:
         entries[:, 0] = pk.unit_keys.ravel()
         entries[:, 1] = np.repeat(items[k], bands)
         self._entries.add(entries)  # (a unit's own queries are its entries: see group_partitions)
-        if len(pk.windows):
-            queries = np.empty((pk.window_keys.size, 2), np.uint64)
-            queries[:, 0] = pk.window_keys.ravel()
-            queries[:, 1] = np.repeat(pk.windows | (np.uint64(ordinal) << np.uint64(WINDOW_BITS)), bands)
+        if len(pk.windows):  # (before its own units are marked: they are not its candidates)
+            keys = pk.window_keys.ravel()
+            found = self._filed.maybe(keys)
+            queries = np.empty((int(found.sum()), 2), np.uint64)
+            queries[:, 0] = keys[found]
+            queries[:, 1] = np.repeat(pk.windows | (np.uint64(ordinal) << np.uint64(WINDOW_BITS)), bands)[found]
             self.queries.add(queries)
+        self._filed.add(entries[:, 0], lambda: self._entries.column(0))
         return ordinal, items
 
     @property
@@ -147,8 +156,8 @@ class PassageIndex:
             self._store.retire(items)
 
     def memory_bytes(self) -> int:
-        """Memory held per unit and per document (the partitions' buffers are bounded)."""
-        return len(self._alive) + self._firsts.itemsize * len(self._firsts)
+        """Memory held per unit and per document, and the key filter (the partitions' buffers are bounded)."""
+        return len(self._alive) + self._firsts.itemsize * len(self._firsts) + self._filed.nbytes
 
     def __len__(self) -> int:
         return len(self._alive)
