@@ -463,6 +463,9 @@ class RunOutput:
 
     def _open(self, name: str) -> int:
         if not self.has(name):
+            if self.manifest.get("dry_run"):
+                raise OutputFolderError(f"{self.path} is a dry run (--dry-run): it holds report.html and summary.json, "
+                                        f"not {name}; clean without --dry-run to write it")
             raise OutputFolderError(f"{name} is not a file of the run in {self.path}")
         check_name(name, self.path)
         *dirs, last = name.split("/")

@@ -75,6 +75,9 @@ def test_dry_run_writes_only_the_summary_and_the_report(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "report.html", "summary.json"]
     assert json.loads((out / "summary.json").read_text())["documents"]["in"] == 60
     assert invoke("clean", corpus, "-o", "-", "--dry-run").exit_code == 2
+    for command in (["report", out], ["explain", out, "d0000"], ["restore", out, "d0000"]):  # no removal log to read
+        r = invoke(*command)
+        assert r.exit_code == 2 and "is a dry run" in r.stderr and "without --dry-run" in r.stderr, r.output
 
 
 def _chromium(url: str, *flags: str) -> subprocess.CompletedProcess:
