@@ -89,7 +89,7 @@ class DedupConfig:
 class RunConfig:
     workers: int = 0  # processes for per-document work; 0 means one per core
     batch_size: int = 32  # documents sent to a worker at a time
-    buffer_mb: int = 32  # memory for each buffer of band keys before it spills to temporary files
+    buffer_mb: int = 32  # memory for each buffer of band keys before it spills, and the passage key filter's cap
     checkpoint_every: int = 1000  # documents written between checkpoints (what --resume continues from)
     index: str = ""  # SQLite file of a persistent index ("" : this run only)
     engine: str = "local"  # local (a process pool) or ray

@@ -221,6 +221,8 @@ class Partitions:
     def part_file(self, p: int) -> "PartFile":
         """Partition p on disk, to be loaded where it is grouped (a worker reads it itself)."""
         self._spill()
+        if self._dir is None:  # nothing added: every partition is empty
+            self._dir = tempfile.mkdtemp(prefix="cleaner-parts-")
         return PartFile(os.path.join(self._dir, str(p)), self.columns)
 
     def close(self) -> None:

@@ -172,7 +172,7 @@ class Worker:
                         "are removed)", doc.source, cfg.input.max_lines)
             return Prepared(doc, [], None, [], None, timings)
         if cfg.boilerplate.enabled or self.passages is not None:
-            segmented = unpack_segmentation(doc.text, packed) if packed else segment(doc.text, doc.hints)
+            segmented = (packed and unpack_segmentation(doc.text, packed)) or segment(doc.text, doc.hints)
             blocks = segmented.blocks
             doc.meta["layout"] = segmented.layout.name
             language = language_of(blocks)

@@ -268,3 +268,4 @@ def test_exact_repeats_with_the_same_figures_are_still_duplicates():
     assert second.removals[0].duplicate_of.doc_id == "d0"
     copy, again = run_docs(["\n\n".join(YIELDS) + "\n"] * 2)
     assert again.dropped and again.removals[0].reason == "duplicate:exact-document"
+

@@ -192,7 +192,8 @@ def test_a_packed_segmentation_unpacks_to_the_same_blocks():
         seg = segment(text, hints)
         packed = pickle.loads(pickle.dumps(pack_segmentation(text, seg)))
         assert unpack_segmentation(text, packed) == seg
-    words = pack_segmentation(DOM, segment(DOM))[3]
+    assert unpack_segmentation(DOM + "changed", pack_segmentation(DOM, segment(DOM))) is None
+    words = pack_segmentation(DOM, segment(DOM))[4]
     assert any(w is None for w in words) and any(w is not None for w in words)
 
 

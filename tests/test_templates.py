@@ -110,3 +110,17 @@ def test_pass_two_reuses_the_blocks_pass_one_found(monkeypatch):
     assert len(calls) == len(STORIES)
     assert all(r.doc.segmentation is None and "_segment_seconds" not in r.doc.meta for r in results)
     assert all(NAV[0] not in r.text and s[1] in r.text for r, s in zip(results, STORIES))
+
+
+def test_documents_cleaned_again_after_their_text_changed_are_segmented_afresh():
+    # Pass 1 leaves its packed blocks on the caller's Document (the in-process engine works on
+    # it); cleaned again with another text, the blocks of the old text must not be used.
+    docs = [Document(id=f"p{i}", text=page(s), source=f"p{i}", site="courier") for i, s in enumerate(STORIES)]
+    list(Cleaner(Config().with_overrides({"dedup.enabled": False})).clean_documents(docs))
+    off = Config().with_overrides({"boilerplate.site_template_min_pages": 0})
+    for d, s in zip(docs, STORIES):
+        d.text, d.meta = page(s).replace(FOOTER, STORIES[0][1] + "\n\n" + FOOTER), {}
+    again = [r.removals for r in Cleaner(off).clean_documents(docs)]
+    fresh = [Document(id=d.id, text=d.text, source=d.source, site="courier") for d in docs]
+    assert again == [r.removals for r in Cleaner(off).clean_documents(fresh)]
+    assert any(r.reason.startswith("duplicate") for removals in again for r in removals)

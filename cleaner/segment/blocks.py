@@ -241,12 +241,17 @@ def pack_segmentation(text: str, seg: Segmentation) -> tuple:
     nearly always the text between its content offsets, and are then left out)."""
     offsets = np.array([(b.start, b.end, b.content_start, b.content_end) for b in seg.blocks], dtype=np.int64)
     words = [None if b.text == text[b.content_start:b.content_end] else b.text for b in seg.blocks]
-    return (seg.layout, offsets.reshape(-1, 4), [b.kind for b in seg.blocks], words,
+    return (text, seg.layout, offsets.reshape(-1, 4), [b.kind for b in seg.blocks], words,
             [b.link_share for b in seg.blocks], bytes(b.alone for b in seg.blocks))
 
 
-def unpack_segmentation(text: str, packed: tuple) -> Segmentation:
-    layout, offsets, kinds, words, links, alone = packed
+def unpack_segmentation(text: str, packed: tuple) -> Segmentation | None:
+    """The segmentation packed, or None when it was packed for another text (a Document whose
+    text was changed after pass 1). The text is packed too: pickled with its document, it is
+    one object, stored once."""
+    packed_text, layout, offsets, kinds, words, links, alone = packed
+    if packed_text is not text and packed_text != text:
+        return None
     return Segmentation(layout, [Block(k, s, e, cs, ce, kind, text[cs:ce] if w is None else w, link, bool(a))
                                  for k, ((s, e, cs, ce), kind, w, link, a)
                                  in enumerate(zip(offsets.tolist(), kinds, words, links, alone))])
