@@ -179,8 +179,6 @@ class Partitions:
             self._n = 0
 
     def _write(self, records: np.ndarray) -> None:
-        if self._dir is None:
-            self._dir = tempfile.mkdtemp(prefix="cleaner-parts-")
         part = self._part_of(records).astype(np.uint16)  # small integers: a stable sort is a radix sort
         order = np.argsort(part, kind="stable")
         bounds = np.searchsorted(part[order], np.arange(self.parts + 1)).tolist()
@@ -190,7 +188,7 @@ class Partitions:
         data, row = memoryview(grouped).cast("B"), 8 * self.columns
         for p in range(self.parts):
             if bounds[p + 1] > bounds[p]:
-                fd = os.open(os.path.join(self._dir, str(p)), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+                fd = os.open(os.path.join(self._folder(), str(p)), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
                 try:
                     chunk = data[row * bounds[p]:row * bounds[p + 1]]
                     while chunk:
@@ -221,9 +219,12 @@ class Partitions:
     def part_file(self, p: int) -> "PartFile":
         """Partition p on disk, to be loaded where it is grouped (a worker reads it itself)."""
         self._spill()
-        if self._dir is None:  # nothing added: every partition is empty
+        return PartFile(os.path.join(self._folder(), str(p)), self.columns)  # (nothing added: an empty folder)
+
+    def _folder(self) -> str:
+        if self._dir is None:
             self._dir = tempfile.mkdtemp(prefix="cleaner-parts-")
-        return PartFile(os.path.join(self._dir, str(p)), self.columns)
+        return self._dir
 
     def close(self) -> None:
         self._buffer = self._scratch = None
