@@ -72,9 +72,14 @@ class PassageIndex:
 
     def _add_entries(self, keys: list[np.ndarray], items: list[int]) -> None:
         if items:
-            keys_filed = np.concatenate(keys)
-            self._entries.add(np.stack([keys_filed, np.repeat(np.array(items, np.uint64), [len(k) for k in keys])], axis=1))
-            self._filed.add(keys_filed, lambda: self._entries.column(0))
+            self._file_entries(np.stack([np.concatenate(keys),
+                                         np.repeat(np.array(items, np.uint64), [len(k) for k in keys])], axis=1))
+
+    def _file_entries(self, entries: np.ndarray) -> None:
+        """File (key, item) entries, then mark their keys (a rebuild of the filter reads the
+        entries filed, these included)."""
+        self._entries.add(entries)
+        self._filed.add(entries[:, 0], lambda: self._entries.column(0))
 
     def add(self, seq: int, doc_id: str, units: bytes, pk: PassageKeys) -> tuple[int, np.ndarray]:
         """Index a document's units (`pack_units`) and file its windows' queries (documents come
@@ -92,18 +97,17 @@ class PassageIndex:
         self._store.put_many([view[a:b] for a, b in zip(starts, starts[1:])], **columns)
         self._alive.extend(b"\x01" * len(k))
         bands = pk.unit_keys.shape[1]
-        entries = np.empty((pk.unit_keys.size, 2), np.uint64)
-        entries[:, 0] = pk.unit_keys.ravel()
-        entries[:, 1] = np.repeat(items[k], bands)
-        self._entries.add(entries)  # (a unit's own queries are its entries: see group_partitions)
-        if len(pk.windows):  # (before its own units are marked: they are not its candidates)
+        if len(pk.windows):  # (before its own units are filed: they are not its candidates)
             keys = pk.window_keys.ravel()
             found = self._filed.maybe(keys)
             queries = np.empty((int(found.sum()), 2), np.uint64)
             queries[:, 0] = keys[found]
             queries[:, 1] = np.repeat(pk.windows | (np.uint64(ordinal) << np.uint64(WINDOW_BITS)), bands)[found]
             self.queries.add(queries)
-        self._filed.add(entries[:, 0], lambda: self._entries.column(0))
+        entries = np.empty((pk.unit_keys.size, 2), np.uint64)
+        entries[:, 0] = pk.unit_keys.ravel()
+        entries[:, 1] = np.repeat(items[k], bands)
+        self._file_entries(entries)  # (a unit's own queries are its entries: see group_partitions)
         return ordinal, items
 
     @property
