@@ -132,8 +132,8 @@ def top_bits_part(parts: int, column: int = 0) -> Callable[[np.ndarray], np.ndar
 class Partitions:
     """Records (rows of `columns` uint64 values) split into `parts` partitions by
     `part_of(records)`, each partition in the order its records were added. Held in a buffer of
-    `memory_bytes`, then spilled to one temporary file per partition, so a partition can be
-    loaded (and grouped) on its own. The buffer and the scratch space of a spill are allocated
+    `memory_bytes`, then spilled to one temporary file per partition (compressed, see
+    `PartFile`), so a partition can be loaded (and grouped) on its own. The buffer and the scratch space of a spill are allocated
     once: fresh large arrays cost a page fault per 4 KB, which measured more than the sorting."""
 
     def __init__(self, columns: int, part_of: Callable[[np.ndarray], np.ndarray], parts: int,
@@ -185,14 +185,16 @@ class Partitions:
         if self._scratch is None or len(self._scratch) < len(records):
             self._scratch = np.empty((max(len(records), self._rows), self.columns), np.uint64)
         grouped = np.take(records, order, axis=0, out=self._scratch[:len(records)])
-        data, row = memoryview(grouped).cast("B"), 8 * self.columns
+        compress = zstandard.ZstdCompressor(level=1).compress
         for p in range(self.parts):
             if bounds[p + 1] > bounds[p]:
+                rows = grouped[bounds[p]:bounds[p + 1]]
+                data = compress(_byte_planes(rows))
+                frame = memoryview(np.array([len(rows), len(data)], np.uint64).tobytes() + data)
                 fd = os.open(os.path.join(self._folder(), str(p)), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
                 try:
-                    chunk = data[row * bounds[p]:row * bounds[p + 1]]
-                    while chunk:
-                        chunk = chunk[os.write(fd, chunk):]
+                    while frame:
+                        frame = frame[os.write(fd, frame):]
                 finally:
                     os.close(fd)
 
@@ -236,31 +238,65 @@ class Partitions:
 
 class PartFile:
     """A spilled partition, by name: shipping the name to a worker costs nothing, shipping the
-    records costs more than grouping them (measured in bench/scale.py)."""
+    records costs more than grouping them (measured in bench/scale.py). On disk, a frame per
+    spill: its row count, its size, and its rows as zstd-compressed byte planes."""
 
     def __init__(self, path: str, columns: int):
         self.path, self.columns = path, columns
 
     def __len__(self) -> int:
-        return os.path.getsize(self.path) // (8 * self.columns) if os.path.exists(self.path) else 0
+        if not os.path.exists(self.path):
+            return 0
+        with open(self.path, "rb") as f:
+            return sum(rows for _, rows, _ in _frame_headers(f.fileno()))
+
+    def frames(self) -> Iterator[np.ndarray]:
+        """The records, a spill's frame at a time, in the order added."""
+        if not os.path.exists(self.path):
+            return
+        decompress = zstandard.ZstdDecompressor().decompress
+        with open(self.path, "rb") as f:
+            for pos, rows, size in _frame_headers(f.fileno()):
+                yield _from_byte_planes(decompress(os.pread(f.fileno(), size, pos)), rows, self.columns)
 
     def load(self) -> np.ndarray:
-        if not os.path.exists(self.path):
-            return np.empty((0, self.columns), np.uint64)
-        return np.fromfile(self.path, dtype=np.uint64).reshape(-1, self.columns)
+        frames = list(self.frames())
+        return np.concatenate(frames) if frames else np.empty((0, self.columns), np.uint64)
+
+
+def _frame_headers(fd: int) -> Iterator[tuple[int, int, int]]:
+    """(offset of its data, rows, data size) of each frame of a partition file."""
+    pos, end = 0, os.fstat(fd).st_size
+    while pos < end:
+        rows, size = np.frombuffer(os.pread(fd, 16, pos), np.uint64).tolist()
+        yield pos + 16, rows, size
+        pos += 16 + size
+
+
+def _byte_planes(rows: np.ndarray) -> np.ndarray:
+    """The rows' bytes by position (every row's first byte, then every row's second, ...): the
+    high bytes of item numbers and the top bits a partition's keys share become runs that zstd
+    compresses (band-key entries take half the room)."""
+    data = rows.view(np.uint8).reshape(len(rows), -1)
+    planes = np.empty((data.shape[1], len(rows)), np.uint8)
+    for j in range(data.shape[1]):  # (a plane at a time: several times faster than numpy's transpose copy)
+        planes[j] = data[:, j]
+    return planes
+
+
+def _from_byte_planes(data: bytes, rows: int, columns: int) -> np.ndarray:
+    planes = np.frombuffer(data, np.uint8).reshape(-1, rows)
+    out = np.empty((rows, 8 * columns), np.uint8)
+    for j in range(len(planes)):
+        out[:, j] = planes[j]
+    return out.view(np.uint64)
 
 
 def row_chunks(records: "np.ndarray | PartFile", rows: int) -> Iterator[np.ndarray]:
-    """The records (an array, or a partition on disk read piece by piece) `rows` at a time."""
-    if isinstance(records, np.ndarray):
-        for start in range(0, len(records), rows):
-            yield records[start:start + rows]
-        return
-    if not os.path.exists(records.path):
-        return
-    with open(records.path, "rb") as f:
-        while len(chunk := np.fromfile(f, dtype=np.uint64, count=rows * records.columns)):
-            yield chunk.reshape(-1, records.columns)
+    """The records (an array, or a partition on disk read a frame at a time) at most `rows` at a time."""
+    for frame in records.frames() if isinstance(records, PartFile) else [records]:
+        for start in range(0, len(frame), rows):
+            yield frame[start:start + rows]
 
 
 def loaded(value):

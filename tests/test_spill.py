@@ -31,6 +31,28 @@ def test_partitions_keep_each_partition_in_order_across_spills():
     parts.close()
 
 
+def test_spilled_partitions_are_compressed_and_read_back_frame_by_frame():
+    # Band-key entries: a random key and an item number that fits in a few bytes. On disk they
+    # take about half their 16 bytes; reading in chunks crosses the frames of several spills.
+    import os
+
+    from cleaner.spill import row_chunks
+
+    data = records(20000, seed=2)
+    parts = Partitions(2, top_bits_part(4), 4, memory_bytes=16 * 3000)
+    for start in range(0, len(data), 500):
+        parts.add(data[start:start + 500])
+    parts.spill()
+    on_disk = sum(os.path.getsize(parts.part_file(p).path) for p in range(4))
+    assert on_disk < 0.65 * data.nbytes
+    part_of = (data[:, 0] >> np.uint64(62)).astype(int)
+    for p in range(4):
+        chunks = list(row_chunks(parts.part_file(p), 1000))
+        assert max(len(c) for c in chunks) <= 1000 and len(chunks) > 5
+        assert np.array_equal(np.concatenate(chunks), data[part_of == p])
+    parts.close()
+
+
 def test_partitions_in_memory_and_a_record_larger_than_the_buffer():
     data = records(1000, seed=1)
     small = Partitions(2, top_bits_part(1), 1)
