@@ -24,7 +24,7 @@ from .boilerplate import boilerplate_removals
 from .boilerplate.language import language_of, stopwords
 from .boilerplate.templates import count_lines, document_keys, template_flags
 from .config import Config
-from .dedup.align import align_windows
+from .dedup.align import align_unpacked, unpack_tasks
 from .dedup.doc_fingerprint import DocFingerprint, DocumentFingerprinter
 from .dedup.passage_index import group_partitions
 from .dedup.passage_keys import PassageFingerprinter, PassageKeys
@@ -203,22 +203,31 @@ class Worker:
     def group(self, task: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> np.ndarray:
         return group_partitions(task)
 
-    def align(self, task: tuple) -> tuple[list | None, float]:
-        """A document's alignments (None when they took longer than `input.max_seconds`: the
-        document then keeps its text, as if it had no earlier copies)."""
+    def align(self, tasks: list[tuple]) -> list[tuple[list | None, float]]:
+        """Each document's alignments (None when they took longer than `input.max_seconds`: the
+        document then keeps its text, as if it had no earlier copies), and its seconds (with its
+        share of unpacking the batch's words)."""
         t = time.perf_counter()
-        try:
-            with time_limit(self.config.input.max_seconds):
-                found = align_windows(*task, self.config.dedup.passages)
-        except DocumentTimeout:
-            found = None
-        return found, time.perf_counter() - t
+        unpacked = unpack_tasks(tasks)
+        shared = (time.perf_counter() - t) / max(1, len(tasks))
+        out = []
+        for task in unpacked:
+            t = time.perf_counter()
+            try:
+                with time_limit(self.config.input.max_seconds):
+                    found = align_unpacked(*task, self.config.dedup.passages)
+            except DocumentTimeout:
+                found = None
+            out.append((found, shared + time.perf_counter() - t))
+        return out
 
     def run_batch(self, method: str, batch: list) -> list:
         if method == "prepare":
             docs = [item for item in batch if not isinstance(item, Skip)]
             done = iter(self.prepare_batch(docs))
             return [item if isinstance(item, Skip) else next(done) for item in batch]
+        if method == "align":
+            return self.align(batch)
         if method == "extract_and_key":
             return [item if isinstance(item, Skip) else self._guarded(item, self.extract_and_key) for item in batch]
         return [getattr(self, method)(task) for task in batch]

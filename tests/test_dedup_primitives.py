@@ -261,3 +261,29 @@ def test_range_positions_are_the_ranges_one_after_the_other(ranges):
     starts = np.array([s for s, _ in ranges], dtype=np.int64)
     lengths = np.array([n for _, n in ranges], dtype=np.int64)
     assert range_positions(starts, lengths).tolist() == [p for s, n in ranges for p in range(s, s + n)]
+
+
+def test_units_and_stored_records_round_trip_with_their_shingles_rebuilt():
+    # Packed units and stored records keep words and flags, not shingles: unpacking rebuilds
+    # them, and they must be exactly the ones the units were fingerprinted with.
+    from conftest import SAMPLES
+
+    from cleaner.boilerplate.language import stopwords
+    from cleaner.dedup.units import pack_records, pack_units, passage_units, record_span, record_words, unpack_units
+    from cleaner.model import Span
+    from cleaner.segment import split_blocks
+
+    for path in sorted(SAMPLES.glob("*.txt"))[:4]:
+        text = path.read_text(encoding="utf-8") + "\n\nIn 2019 the 3 firms paid $4.5m, up 12% on 2018.\n\nx\n"
+        units = passage_units(text, split_blocks(text), stopwords("English"), 8)
+        assert any(u.numbers.any() for u in units) and any((u.flags == 0).any() for u in units)
+        back = unpack_units(pack_units(units))
+        records = pack_records("döc-7", units)
+        assert len(back) == len(units) == len(records)
+        for u, b, (hashes, shingles, numbers), data in zip(units, back, record_words(records), records):
+            assert (b.block, b.start, b.end) == (u.block, u.start, u.end)
+            assert record_span(data) == Span("döc-7", u.start, u.end)
+            assert np.array_equal(b.flags, u.flags)
+            for h, s, n in ((b.hashes, b.shingles, b.numbers), (hashes, shingles, numbers)):
+                assert np.array_equal(h, u.hashes) and np.array_equal(s, u.shingles) and np.array_equal(n, u.numbers)
+    assert unpack_units(pack_units([])) == [] and record_words([]) == []

@@ -25,7 +25,7 @@ from ..config import PassageDedupConfig
 from ..model import Block, Removal, Span
 from ..segment import removal_spans
 from .shingles import sorted_unique
-from .units import Unit, unit_arrays, unpack_record
+from .units import Unit, batch_unit_arrays, record_words
 
 STAGE = "passage-dedup"
 MIN_ALIGNED_RUN = 3
@@ -81,6 +81,9 @@ def _other_figures(mine: np.ndarray, theirs: np.ndarray) -> bool:
 Alignment = tuple[int, int, list[tuple[int, int]]]  # window code, source, runs
 
 
+AlignTask = tuple[bytes, list[tuple[int, list[int]]], dict[int, bytes]]  # units, windows, payloads
+
+
 def align_windows(units: bytes, windows: list[tuple[int, list[int]]], payloads: dict[int, bytes],
                   cfg: PassageDedupConfig) -> list[Alignment]:
     """Align each window with its candidate sources (pure: runs in workers).
@@ -91,11 +94,24 @@ def align_windows(units: bytes, windows: list[tuple[int, list[int]]], payloads: 
     sharing the most shingles with it, and a pair of word sequences seen before in the document
     is not aligned again (a page repeating one sentence a thousand times costs one alignment).
     Returns the alignments that count, in window order, then source order."""
+    return align_unpacked(*unpack_tasks([(units, windows, payloads)])[0], cfg)
+
+
+def unpack_tasks(tasks: list[AlignTask]) -> list[tuple]:
+    """The tasks of a batch with their units and their sources' words unpacked, all at once."""
+    records = {item: data for _, _, payloads in tasks for item, data in payloads.items()}
+    words = dict(zip(records, record_words(list(records.values()))))
+    return [(arrays, windows, {item: words[item] for item in payloads})
+            for arrays, (_, windows, payloads) in zip(batch_unit_arrays([t[0] for t in tasks]), tasks)]
+
+
+def align_unpacked(arrays: tuple, windows: list[tuple[int, list[int]]], sources_words: dict[int, tuple],
+                   cfg: PassageDedupConfig) -> list[Alignment]:
+    """`align_windows` of a task of `unpack_tasks`."""
     width = cfg.max_window
-    spans, hashes, shingles, numbers = unit_arrays(units)
+    spans, hashes, shingles, numbers = arrays
     h = np.concatenate([[0], np.cumsum(spans[:, 3])])
     s = np.concatenate([[0], np.cumsum(spans[:, 4])])
-    sources_words = {item: unpack_record(data)[1] for item, data in payloads.items()}
     seen: dict[tuple[bytes, ...], list[tuple[int, int]]] = {}
     out: list[Alignment] = []
     for code, sources in windows:

@@ -22,7 +22,7 @@ from ..model import Span
 from ..spill import Partitions, RecordFile, loaded, row_chunks, top_bits_part
 from .index import KeyFilter, sort_entries, sorted_bucket_candidates
 from .passage_keys import PassageKeys
-from .units import unit_arrays, unpack_record
+from .units import record_span, unit_spans
 
 BUCKET_CAP = 64  # a band key shared by very many units (a common short passage) proposes only its first ones
 WINDOW_BITS = 28  # a window id is (the document's ordinal in the call << WINDOW_BITS) | window code
@@ -146,7 +146,7 @@ class PassageIndex:
         return self._store.get(item)
 
     def span(self, item: int) -> Span:
-        return unpack_record(self._store.get(item))[0]
+        return record_span(self._store.get(item))
 
     def alive(self, item: int) -> bool:
         return bool(self._alive[item])
@@ -225,7 +225,7 @@ def unit_codes(codes: np.ndarray, items: np.ndarray, width: int) -> np.ndarray:
 
 def _columns(seq: int, doc_id: str, units: bytes, k: np.ndarray, pk: PassageKeys) -> dict:
     """Columns of the persistent index's passage rows (one list per column)."""
-    spans = unit_arrays(units)[0][k]
+    spans = unit_spans(units)[k]
     return {"doc_seq": [seq] * len(k), "doc_id": [doc_id] * len(k), "unit": k.tolist(),
             "start": spans[:, 1].tolist(), "end": spans[:, 2].tolist(),
             "alive": [1] * len(k), "keys": [row.tobytes() for row in pk.unit_keys]}

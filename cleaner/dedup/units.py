@@ -1,6 +1,6 @@
 """Passage units: the sentences of a document's kept blocks as hashed words (`passage_units`),
 packed into one buffer to travel between processes (`pack_units`), and the form an indexed
-unit is stored in (`pack_records`, `unpack_record`).
+unit is stored in (`pack_records`, `record_span`, `record_words`).
 
 A unit is a sentence of a kept block; sentences shorter than `min_words` words are joined to
 the next one in the same block (a short tail to the previous), and sentences longer than
@@ -29,6 +29,7 @@ class Unit:
     hashes: np.ndarray  # uint32 per word, all words, digits folded (for candidates and alignment)
     shingles: np.ndarray  # sorted unique uint32: content words and word pairs (for LSH)
     numbers: np.ndarray  # uint32 per word: the word's own hash if it has digits, else 0 (numbers must match)
+    flags: np.ndarray  # uint8 per word: content word (not a stopword), has a figure (to pack the unit)
 
 
 def passage_units(text: str, blocks: list[Block], stopwords: frozenset[str], min_words: int,
@@ -55,10 +56,13 @@ def passage_units(text: str, blocks: list[Block], stopwords: frozenset[str], min
     hashes, numbers, content = table.arrays(stopwords)
     all_hashes, all_numbers = hashes[at], numbers[at]
     counts = np.array([sum(j - i for _, _, i, j in g) for _, g in groups], dtype=np.int64)
-    shingles = _unit_shingles(all_hashes, content[at], counts)
+    all_content = content[at]
+    shingles = _unit_shingles(all_hashes, all_content, counts)
+    flags = all_content.astype(np.uint8) | ((all_numbers != 0).astype(np.uint8) << 1)
     units, pos = [], 0
     for (block, g), n, sh in zip(groups, counts.tolist(), shingles):
-        units.append(Unit(block, g[0][0], g[-1][1], all_hashes[pos:pos + n], sh, all_numbers[pos:pos + n]))
+        units.append(Unit(block, g[0][0], g[-1][1], all_hashes[pos:pos + n], sh, all_numbers[pos:pos + n],
+                          flags[pos:pos + n]))
         pos += n
     return units
 
@@ -79,33 +83,86 @@ def _unit_shingles(hashes: np.ndarray, content: np.ndarray, counts: np.ndarray) 
     return unique_per_group(np.concatenate(groups), np.concatenate(values), len(counts), 32, np.uint32)
 
 
+# Packed units and stored records hold per word its hash and a flags byte (content word, has a
+# figure), and the figures' hashes; the shingles are rebuilt from these (`_unit_shingles`, the
+# function that made them): they would take more room than the words.
+_CONTENT, _FIGURE = 1, 2
+
+
+def _word_columns(units: list[Unit]) -> tuple[bytes, bytes, bytes, np.ndarray, np.ndarray]:
+    """The words of units one after the other: hashes, the figures' hashes, flags; and where each
+    unit starts in words and in figures."""
+    numbers = np.concatenate([u.numbers for u in units])
+    figure = numbers != 0
+    words = np.zeros(len(units) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter((len(u.hashes) for u in units), np.int64, len(units)), out=words[1:])
+    figures = np.zeros(len(numbers) + 1, dtype=np.int64)
+    np.cumsum(figure, out=figures[1:])
+    return (np.concatenate([u.hashes for u in units]).tobytes(), numbers[figure].tobytes(),
+            np.concatenate([u.flags for u in units]).tobytes(), words, figures[words])
+
+
+def _words(hashes: bytes, figures: bytes, flags: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(word hashes, number hashes, content word or not) from `_word_columns`."""
+    flag = np.frombuffer(flags, dtype=np.uint8)
+    numbers = np.zeros(len(flag), dtype=np.uint32)
+    numbers[(flag & _FIGURE) != 0] = np.frombuffer(figures, dtype=np.uint32)
+    return np.frombuffer(hashes, dtype=np.uint32), numbers, (flag & _CONTENT) != 0
+
+
 def pack_units(units: list[Unit]) -> bytes:
     """Units as one buffer (they travel from a worker through the main process and a spool to
     the worker that aligns them; the main process reads only their spans)."""
     if not units:
         return b""
-    spans = np.array([(u.block, u.start, u.end, len(u.hashes), len(u.shingles)) for u in units], dtype=np.int64)
-    return b"".join([np.int64(len(units)).tobytes(), spans.tobytes()] + [u.hashes.tobytes() for u in units]
-                    + [u.numbers.tobytes() for u in units] + [u.shingles.tobytes() for u in units])
+    spans = np.array([(u.block, u.start, u.end, len(u.hashes)) for u in units], dtype=np.int64)
+    return b"".join([np.int64(len(units)).tobytes(), spans.tobytes(), *_word_columns(units)[:3]])
+
+
+def unit_spans(packed: bytes) -> np.ndarray:
+    """(block, start, end, words) per unit."""
+    if not packed:
+        return np.empty((0, 4), dtype=np.int64)
+    n = int(np.frombuffer(packed, dtype=np.int64, count=1)[0])
+    return np.frombuffer(packed, dtype=np.int64, count=4 * n, offset=8).reshape(n, 4)
 
 
 def unit_arrays(packed: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(spans: block, start, end, words, shingles per unit; all word hashes; all shingles; all
     number hashes)."""
-    n = int(np.frombuffer(packed, dtype=np.int64, count=1)[0]) if packed else 0
-    if not n:
-        return np.empty((0, 5), dtype=np.int64), EMPTY, EMPTY, EMPTY
-    spans = np.frombuffer(packed, dtype=np.int64, count=5 * n, offset=8).reshape(n, 5)
-    words = int(spans[:, 3].sum())
-    values = np.frombuffer(packed, dtype=np.uint32, offset=8 + spans.nbytes)
-    return spans, values[:words], values[2 * words:], values[words:2 * words]
+    return batch_unit_arrays([packed])[0]
+
+
+def batch_unit_arrays(packed: list[bytes]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """`unit_arrays` of many documents, unpacked at once (a numpy call costs microseconds,
+    whatever its size)."""
+    spans = [unit_spans(p) for p in packed]
+    words = [int(s[:, 3].sum()) for s in spans]
+    columns = []
+    for p, s, w in zip(packed, spans, words):
+        at = 8 + s.nbytes
+        columns.append((p[at:at + 4 * w], p[at + 4 * w:len(p) - w], p[len(p) - w:]) if len(s) else (b"", b"", b""))
+    hashes, numbers, content = _words(*(b"".join(c) for c in zip(*columns))) if columns else (EMPTY,) * 3
+    counts = np.concatenate([s[:, 3] for s in spans]) if spans else np.empty(0, np.int64)
+    shingles = _unit_shingles(hashes, content, counts)
+    shingle_counts = np.array([len(x) for x in shingles], dtype=np.int64)
+    out, w, u = [], 0, 0
+    for s, n in zip(spans, words):
+        k = len(s)
+        own = shingles[u:u + k]
+        out.append((np.column_stack([s, shingle_counts[u:u + k]]), hashes[w:w + n],
+                    np.concatenate(own) if own else EMPTY, numbers[w:w + n]))
+        w, u = w + n, u + k
+    return out
 
 
 def unpack_units(packed: bytes) -> list[Unit]:
     spans, hashes, shingles, numbers = unit_arrays(packed)
     h = np.concatenate([[0], np.cumsum(spans[:, 3])])
     s = np.concatenate([[0], np.cumsum(spans[:, 4])])
-    return [Unit(block, start, end, hashes[h[k]:h[k + 1]], shingles[s[k]:s[k + 1]], numbers[h[k]:h[k + 1]])
+    flags = np.frombuffer(packed, dtype=np.uint8, offset=len(packed) - len(hashes)) if len(hashes) else EMPTY
+    return [Unit(block, start, end, hashes[h[k]:h[k + 1]], shingles[s[k]:s[k + 1]], numbers[h[k]:h[k + 1]],
+                 flags[h[k]:h[k + 1]])
             for k, (block, start, end) in enumerate(spans[:, :3].tolist())]
 
 
@@ -133,18 +190,35 @@ _HEADER = struct.Struct("<qqii")  # start, end, words, doc id bytes
 
 
 def pack_records(doc_id: str, units: list[Unit]) -> list[bytes]:
-    """Stored units: span, document id (padded to 4 bytes), word hashes and shingles."""
+    """Stored units: span, document id (padded to 4 bytes), and words (as `pack_units` has them)."""
+    if not units:
+        return []
     ident = doc_id.encode("utf-8")
     ident += b"\0" * (-len(ident) % 4)
-    return [_HEADER.pack(u.start, u.end, len(u.hashes), len(ident)) + ident + u.hashes.tobytes() + u.numbers.tobytes()
-            + u.shingles.tobytes() for u in units]
+    hashes, figures, flags, w, f = _word_columns(units)
+    return [b"".join([_HEADER.pack(u.start, u.end, len(u.hashes), len(ident)), ident, hashes[4 * w[k]:4 * w[k + 1]],
+                      figures[4 * f[k]:4 * f[k + 1]], flags[w[k]:w[k + 1]]]) for k, u in enumerate(units)]
 
 
-def unpack_record(data: bytes) -> tuple[Span, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """A stored unit: (span, (word hashes, shingles, number hashes))."""
-    start, end, n, id_len = _HEADER.unpack_from(data)
-    pos = _HEADER.size
-    doc_id = data[pos:pos + id_len].rstrip(b"\0").decode("utf-8")
-    values = np.frombuffer(data, dtype=np.uint32, offset=pos + id_len)
-    return Span(doc_id, start, end), (values[:n], values[2 * n:], values[n:2 * n])
+def record_span(data: bytes) -> Span:
+    """A stored unit's span."""
+    start, end, _, id_len = _HEADER.unpack_from(data)
+    return Span(data[_HEADER.size:_HEADER.size + id_len].rstrip(b"\0").decode("utf-8"), start, end)
 
+
+def record_words(records: list[bytes]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Stored units' (word hashes, shingles, number hashes), all unpacked at once."""
+    if not records:
+        return []
+    hashes, figures, flags, counts = [], [], [], []
+    for data in records:
+        _, _, n, id_len = _HEADER.unpack_from(data)
+        at, end = _HEADER.size + id_len, len(data) - n
+        hashes.append(data[at:at + 4 * n])
+        figures.append(data[at + 4 * n:end])
+        flags.append(data[end:])
+        counts.append(n)
+    words, numbers, content = _words(b"".join(hashes), b"".join(figures), b"".join(flags))
+    bounds = np.cumsum(counts)[:-1]
+    shingles = _unit_shingles(words, content, np.array(counts, dtype=np.int64))
+    return list(zip(np.split(words, bounds), shingles, np.split(numbers, bounds)))
