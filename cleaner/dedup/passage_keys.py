@@ -23,6 +23,10 @@ from .units import Unit, pack_records
 SAME_DOC_CAP = 16  # earlier units of the same document a band key proposes
 SAME_DOC_WINDOWS = 1024  # windows grouped at a time against their document's units
 _RECALL_AT_THRESHOLD = 0.9
+# Band keys keep their top 48 bits: two unrelated keys then agree with a chance of 2^-48, far
+# below LSH's own chance collisions (about 1e-4 a band of 4 rows for sets at Jaccard 0.1), and
+# the zeroed low bytes take no room in the compressed partitions on disk.
+KEY_MASK = np.uint64(((1 << 48) - 1) << 16)
 
 
 @dataclass
@@ -63,7 +67,8 @@ class PassageFingerprinter:
             for j in range(1, width):
                 windows[j:, j] = np.minimum(windows[j - 1:-1, j - 1], own[j:])
             eligible = self._eligible(units)
-            keys = band_keys(windows[eligible], self.bands, self.rows) if n else np.empty((0, self.bands), np.uint64)
+            keys = (band_keys(windows[eligible], self.bands, self.rows) & KEY_MASK if n
+                    else np.empty((0, self.bands), np.uint64))
             codes = np.flatnonzero(eligible.ravel())
             single = codes % width == 0
             indexable = eligible[:, 0]
