@@ -287,3 +287,21 @@ def test_units_and_stored_records_round_trip_with_their_shingles_rebuilt():
             for h, s, n in ((b.hashes, b.shingles, b.numbers), (hashes, shingles, numbers)):
                 assert np.array_equal(h, u.hashes) and np.array_equal(s, u.shingles) and np.array_equal(n, u.numbers)
     assert unpack_units(pack_units([])) == [] and record_words([]) == []
+
+
+def test_a_stored_document_keeps_its_48_bit_shingles_in_6_bytes_each():
+    from conftest import SAMPLES
+
+    from cleaner.dedup.document_index import _pack, _unpack
+    from cleaner.dedup.shingles import SHINGLE_BITS
+
+    text = sorted(SAMPLES.glob("*.txt"))[0].read_text(encoding="utf-8")
+    shingles = word_shingles(word_hashes(text), 5)
+    shingles = np.concatenate([[0], shingles, [(1 << SHINGLE_BITS) - 1]]).astype(np.uint64)
+    figures = np.array([7, 2019, 4294967295], dtype=np.uint32)
+    for ident, sh, fig in (("döc \udcff", shingles, figures), ("", shingles[:0], figures[:0])):
+        data = _pack(ident, sh, fig)
+        back_id, back_shingles, back_figures = _unpack(data)
+        assert back_id == ident and back_shingles.dtype == np.uint64
+        assert np.array_equal(back_shingles, sh) and np.array_equal(back_figures, fig)
+        assert len(data) == len(_pack(ident, sh[:0], fig)) + 6 * len(sh)

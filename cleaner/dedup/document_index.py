@@ -20,7 +20,7 @@ from ..config import DocumentDedupConfig
 from ..spill import RecordFile
 from .doc_fingerprint import RECALL_AT_THRESHOLD, DocFingerprint
 from .index import BandTable, choose_bands
-from .shingles import jaccard
+from .shingles import SHINGLE_BITS, jaccard
 
 
 @dataclass(frozen=True)
@@ -233,19 +233,27 @@ def figures_agree(a: np.ndarray, b: np.ndarray) -> bool:
     return len(np.intersect1d(a, b, assume_unique=True)) == min(len(a), len(b))
 
 
+_SHINGLE_BYTES = SHINGLE_BITS // 8
+
+
 def _pack(doc_id: str, shingles: np.ndarray, figures: np.ndarray) -> bytes:
-    """A stored document: its id (padded to 8 bytes), its shingle set, its figures."""
+    """A stored document: its id (padded to 8 bytes), its shingle set (48-bit hashes, 6 bytes
+    each: the top 2 of 8 are always 0), its figures."""
     ident = doc_id.encode("utf-8", "surrogatepass")
+    low = shingles.astype("<u8").view(np.uint8).reshape(-1, 8)[:, :_SHINGLE_BYTES]
     return (_ID_LENGTH.pack(len(ident)) + ident + b"\0" * (-len(ident) % 8) + _ID_LENGTH.pack(len(shingles))
-            + shingles.astype(np.uint64).tobytes() + figures.astype(np.uint32).tobytes())
+            + low.tobytes() + figures.astype(np.uint32).tobytes())
 
 
 def _unpack(data: bytes) -> tuple[str, np.ndarray, np.ndarray]:
     (n,) = _ID_LENGTH.unpack_from(data)
     start = _ID_LENGTH.size + n + (-n % 8)
     (count,) = _ID_LENGTH.unpack_from(data, start)
-    shingles = np.frombuffer(data, dtype=np.uint64, offset=start + 8, count=count)
-    figures = np.frombuffer(data, dtype=np.uint32, offset=start + 8 + 8 * count)
+    wide = np.zeros((count, 8), dtype=np.uint8)
+    wide[:, :_SHINGLE_BYTES] = np.frombuffer(data, dtype=np.uint8, offset=start + 8,
+                                             count=_SHINGLE_BYTES * count).reshape(count, _SHINGLE_BYTES)
+    shingles = wide.view("<u8").ravel().astype(np.uint64, copy=False)
+    figures = np.frombuffer(data, dtype=np.uint32, offset=start + 8 + _SHINGLE_BYTES * count)
     return data[_ID_LENGTH.size:_ID_LENGTH.size + n].decode("utf-8", "surrogatepass"), shingles, figures
 
 
