@@ -133,8 +133,9 @@ class Partitions:
     """Records (rows of `columns` uint64 values) split into `parts` partitions by
     `part_of(records)`, each partition in the order its records were added. Held in a buffer of
     `memory_bytes`, then spilled to one temporary file per partition (compressed, see
-    `PartFile`), so a partition can be loaded (and grouped) on its own. The buffer and the scratch space of a spill are allocated
-    once: fresh large arrays cost a page fault per 4 KB, which measured more than the sorting."""
+    `PartFile`), so a partition can be loaded (and grouped) on its own. The buffer and the
+    scratch space of a spill are allocated once: fresh large arrays cost a page fault per 4 KB,
+    which measured more than the sorting."""
 
     def __init__(self, columns: int, part_of: Callable[[np.ndarray], np.ndarray], parts: int,
                  memory_bytes: int = 32 << 20):
@@ -260,8 +261,12 @@ class PartFile:
                 yield _from_byte_planes(decompress(os.pread(f.fileno(), size, pos)), rows, self.columns)
 
     def load(self) -> np.ndarray:
-        frames = list(self.frames())
-        return np.concatenate(frames) if frames else np.empty((0, self.columns), np.uint64)
+        out = np.empty((len(self), self.columns), np.uint64)  # (filled frame by frame: one copy in memory)
+        at = 0
+        for frame in self.frames():
+            out[at:at + len(frame)] = frame
+            at += len(frame)
+        return out
 
 
 def _frame_headers(fd: int) -> Iterator[tuple[int, int, int]]:

@@ -24,7 +24,7 @@ from .boilerplate import boilerplate_removals
 from .boilerplate.language import language_of, stopwords
 from .boilerplate.templates import count_lines, document_keys, template_flags
 from .config import Config
-from .dedup.align import align_unpacked, unpack_tasks
+from .dedup.align import AlignTask, align_unpacked, unpack_tasks
 from .dedup.doc_fingerprint import DocFingerprint, DocumentFingerprinter
 from .dedup.passage_index import group_partitions
 from .dedup.passage_keys import PassageFingerprinter, PassageKeys
@@ -203,7 +203,7 @@ class Worker:
     def group(self, task: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> np.ndarray:
         return group_partitions(task)
 
-    def align(self, tasks: list[tuple]) -> list[tuple[list | None, float]]:
+    def align(self, tasks: list[AlignTask]) -> list[tuple[list | None, float]]:
         """Each document's alignments (None when they took longer than `input.max_seconds`: the
         document then keeps its text, as if it had no earlier copies), and its seconds (with its
         share of unpacking the batch's words)."""

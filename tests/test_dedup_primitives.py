@@ -278,11 +278,11 @@ def test_units_and_stored_records_round_trip_with_their_shingles_rebuilt():
         units = passage_units(text, split_blocks(text), stopwords("English"), 8)
         assert any(u.numbers.any() for u in units) and any((u.flags == 0).any() for u in units)
         back = unpack_units(pack_units(units))
-        records = pack_records("döc-7", units)
+        records = pack_records("döc-7\x00 \udcff", units)  # (ids as read: a NUL, a lone surrogate)
         assert len(back) == len(units) == len(records)
         for u, b, (hashes, shingles, numbers), data in zip(units, back, record_words(records), records):
             assert (b.block, b.start, b.end) == (u.block, u.start, u.end)
-            assert record_span(data) == Span("döc-7", u.start, u.end)
+            assert record_span(data) == Span("döc-7\x00 \udcff", u.start, u.end)
             assert np.array_equal(b.flags, u.flags)
             for h, s, n in ((b.hashes, b.shingles, b.numbers), (hashes, shingles, numbers)):
                 assert np.array_equal(h, u.hashes) and np.array_equal(s, u.shingles) and np.array_equal(n, u.numbers)

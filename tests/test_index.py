@@ -149,7 +149,14 @@ def test_a_damaged_or_foreign_index_gets_a_message_and_stays_untouched(tmp_path)
     truncated.write_bytes(data[:len(data) // 3])
     garbage = tmp_path / "garbage.db"
     garbage.write_bytes(b"not a database at all" * 100)
-    for k, (path, says) in enumerate([(foreign, "another program's"), (truncated, "damaged"), (garbage, "not a cleaner index")]):
+    older = tmp_path / "older.db"  # made by a version whose records this one would misread
+    older.write_bytes(data)
+    conn = sqlite3.connect(older)
+    conn.execute("PRAGMA user_version = 4")
+    conn.commit()
+    conn.close()
+    for k, (path, says) in enumerate([(foreign, "another program's"), (truncated, "damaged"), (garbage, "not a cleaner index"),
+                                      (older, "another version of cleaner (schema 4")]):
         before = path.read_bytes()
         r = CliRunner().invoke(main, ["clean", str(SAMPLES), "-o", str(tmp_path / f"o{k + 1}"), "--index", str(path)])
         assert r.exit_code == 2 and says in r.output and "Traceback" not in r.output, r.output

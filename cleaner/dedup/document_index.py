@@ -176,7 +176,7 @@ class DocumentIndex:
         return shingles, figures
 
     def doc_id(self, item: int) -> str:
-        return _unpack(self.store.get(item))[0]
+        return _unpack_id(self.store.get(item))
 
     def _describe(self, item: int, exact: bool, sim: float) -> DocMatch:
         return DocMatch(item, self.doc_id(item), self._lengths[item], exact, sim)
@@ -240,9 +240,15 @@ def _pack(doc_id: str, shingles: np.ndarray, figures: np.ndarray) -> bytes:
     """A stored document: its id (padded to 8 bytes), its shingle set (48-bit hashes, 6 bytes
     each: the top 2 of 8 are always 0), its figures."""
     ident = doc_id.encode("utf-8", "surrogatepass")
+    assert not (shingles >> np.uint64(SHINGLE_BITS)).any(), "document shingles are 48-bit hashes"
     low = shingles.astype("<u8").view(np.uint8).reshape(-1, 8)[:, :_SHINGLE_BYTES]
     return (_ID_LENGTH.pack(len(ident)) + ident + b"\0" * (-len(ident) % 8) + _ID_LENGTH.pack(len(shingles))
             + low.tobytes() + figures.astype(np.uint32).tobytes())
+
+
+def _unpack_id(data: bytes) -> str:
+    (n,) = _ID_LENGTH.unpack_from(data)
+    return data[_ID_LENGTH.size:_ID_LENGTH.size + n].decode("utf-8", "surrogatepass")
 
 
 def _unpack(data: bytes) -> tuple[str, np.ndarray, np.ndarray]:
@@ -254,6 +260,6 @@ def _unpack(data: bytes) -> tuple[str, np.ndarray, np.ndarray]:
                                              count=_SHINGLE_BYTES * count).reshape(count, _SHINGLE_BYTES)
     shingles = wide.view("<u8").ravel().astype(np.uint64, copy=False)
     figures = np.frombuffer(data, dtype=np.uint32, offset=start + 8 + _SHINGLE_BYTES * count)
-    return data[_ID_LENGTH.size:_ID_LENGTH.size + n].decode("utf-8", "surrogatepass"), shingles, figures
+    return _unpack_id(data), shingles, figures
 
 

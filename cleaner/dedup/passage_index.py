@@ -142,7 +142,7 @@ class PassageIndex:
         self._begin()
 
     def record(self, item: int) -> bytes:
-        """An indexed unit as stored (its span, word hashes and shingles: see `align_windows`)."""
+        """An indexed unit as stored (its span and words: see `units.pack_records`)."""
         return self._store.get(item)
 
     def span(self, item: int) -> Span:
@@ -174,8 +174,9 @@ class PassageIndex:
 
 def group_partitions(task: list[tuple], rows: int = QUERY_ROWS) -> np.ndarray:
     """`group_candidates` of each partition of a task, one after the other. A partition's
-    entries are loaded and sorted once; its queries are read `rows` at a time, so the memory a
-    worker needs grows with the index (its share of entries), not with this call's queries.
+    entries are loaded and sorted once; its queries are read a spill's frame at a time and grouped
+    `rows` at a time, so the memory a worker needs grows with the index (its share of entries)
+    and the spill buffer, not with this call's queries.
 
     The queries are the windows' rows, and the entries of this call's units (item from
     `call_first` on), each a query of its own unit: its id is (ordinal << WINDOW_BITS | j * width)

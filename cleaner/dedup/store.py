@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-# 3: documents and passages store their figures; 4: passages their words' flags, not shingles,
-# and 48-bit band keys; documents their 48-bit shingles in 6 bytes
-SCHEMA_VERSION = 4
+# 3: documents and passages store their figures; 5: passages their words' flags, not shingles,
+# and 48-bit band keys; documents their 48-bit shingles in 6 bytes (4 was a step on the way)
+SCHEMA_VERSION = 5
 APPLICATION_ID = 0x636C6E72  # "clnr": marks an SQLite file as a cleaner index (PRAGMA application_id)
 _SQLITE_HEADER = b"SQLite format 3\x00"
 

@@ -8,6 +8,7 @@ MAX_UNIT_WORDS words are cut into pieces, so units are 8-40 words by default.
 """
 from __future__ import annotations
 
+import itertools
 import struct
 from dataclasses import dataclass
 
@@ -102,6 +103,11 @@ def _word_columns(units: list[Unit]) -> tuple[bytes, bytes, bytes, np.ndarray, n
             np.concatenate([u.flags for u in units]).tobytes(), words, figures[words])
 
 
+def _columns_at(data: bytes, at: int, words: int) -> tuple[bytes, bytes, bytes]:
+    """The (hashes, figures' hashes, flags) columns of `words` words packed from `at` to the end of `data`."""
+    return data[at:at + 4 * words], data[at + 4 * words:len(data) - words], data[len(data) - words:]
+
+
 def _words(hashes: bytes, figures: bytes, flags: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(word hashes, number hashes, content word or not) from `_word_columns`."""
     flag = np.frombuffer(flags, dtype=np.uint8)
@@ -138,10 +144,7 @@ def batch_unit_arrays(packed: list[bytes]) -> list[tuple[np.ndarray, np.ndarray,
     whatever its size)."""
     spans = [unit_spans(p) for p in packed]
     words = [int(s[:, 3].sum()) for s in spans]
-    columns = []
-    for p, s, w in zip(packed, spans, words):
-        at = 8 + s.nbytes
-        columns.append((p[at:at + 4 * w], p[at + 4 * w:len(p) - w], p[len(p) - w:]) if len(s) else (b"", b"", b""))
+    columns = [_columns_at(p, 8 + s.nbytes, w) if len(s) else (b"", b"", b"") for p, s, w in zip(packed, spans, words)]
     hashes, numbers, content = _words(*(b"".join(c) for c in zip(*columns))) if columns else (EMPTY,) * 3
     counts = np.concatenate([s[:, 3] for s in spans]) if spans else np.empty(0, np.int64)
     shingles = _unit_shingles(hashes, content, counts)
@@ -160,7 +163,7 @@ def unpack_units(packed: bytes) -> list[Unit]:
     spans, hashes, shingles, numbers = unit_arrays(packed)
     h = np.concatenate([[0], np.cumsum(spans[:, 3])])
     s = np.concatenate([[0], np.cumsum(spans[:, 4])])
-    flags = np.frombuffer(packed, dtype=np.uint8, offset=len(packed) - len(hashes)) if len(hashes) else EMPTY
+    flags = np.frombuffer(_columns_at(packed, 8 + unit_spans(packed).nbytes, len(hashes))[2], dtype=np.uint8)
     return [Unit(block, start, end, hashes[h[k]:h[k + 1]], shingles[s[k]:s[k + 1]], numbers[h[k]:h[k + 1]],
                  flags[h[k]:h[k + 1]])
             for k, (block, start, end) in enumerate(spans[:, :3].tolist())]
@@ -190,11 +193,10 @@ _HEADER = struct.Struct("<qqii")  # start, end, words, doc id bytes
 
 
 def pack_records(doc_id: str, units: list[Unit]) -> list[bytes]:
-    """Stored units: span, document id (padded to 4 bytes), and words (as `pack_units` has them)."""
+    """Stored units: span, document id, and words (as `pack_units` has them)."""
     if not units:
         return []
-    ident = doc_id.encode("utf-8")
-    ident += b"\0" * (-len(ident) % 4)
+    ident = doc_id.encode("utf-8", "surrogatepass")  # (a JSON id may hold a lone surrogate)
     hashes, figures, flags, w, f = _word_columns(units)
     return [b"".join([_HEADER.pack(u.start, u.end, len(u.hashes), len(ident)), ident, hashes[4 * w[k]:4 * w[k + 1]],
                       figures[4 * f[k]:4 * f[k + 1]], flags[w[k]:w[k + 1]]]) for k, u in enumerate(units)]
@@ -203,22 +205,19 @@ def pack_records(doc_id: str, units: list[Unit]) -> list[bytes]:
 def record_span(data: bytes) -> Span:
     """A stored unit's span."""
     start, end, _, id_len = _HEADER.unpack_from(data)
-    return Span(data[_HEADER.size:_HEADER.size + id_len].rstrip(b"\0").decode("utf-8"), start, end)
+    return Span(data[_HEADER.size:_HEADER.size + id_len].decode("utf-8", "surrogatepass"), start, end)
 
 
 def record_words(records: list[bytes]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Stored units' (word hashes, shingles, number hashes), all unpacked at once."""
     if not records:
         return []
-    hashes, figures, flags, counts = [], [], [], []
+    columns, counts = [], []
     for data in records:
         _, _, n, id_len = _HEADER.unpack_from(data)
-        at, end = _HEADER.size + id_len, len(data) - n
-        hashes.append(data[at:at + 4 * n])
-        figures.append(data[at + 4 * n:end])
-        flags.append(data[end:])
+        columns.append(_columns_at(data, _HEADER.size + id_len, n))
         counts.append(n)
-    words, numbers, content = _words(b"".join(hashes), b"".join(figures), b"".join(flags))
-    bounds = np.cumsum(counts)[:-1]
+    words, numbers, content = _words(*(b"".join(c) for c in zip(*columns)))
     shingles = _unit_shingles(words, content, np.array(counts, dtype=np.int64))
-    return list(zip(np.split(words, bounds), shingles, np.split(numbers, bounds)))
+    ends = list(itertools.accumulate(counts))
+    return [(words[e - n:e], unit_shingles, numbers[e - n:e]) for n, e, unit_shingles in zip(counts, ends, shingles)]
