@@ -7,8 +7,8 @@ Documents come from the document stage in input order. Their units (`units`) and
 documents wait in a spool on disk. Once every document of the call is filed, the band keys are
 grouped into candidate pairs (in workers), each document's windows are aligned with their
 candidates (in workers, `align`), and the stage decides in input order, with the units still
-kept as the only sources: the first occurrence is kept. About 18 KB a document of temporary
-disk with the default settings at 10k documents (bench/scale.py), a third of it band keys.
+kept as the only sources: the first occurrence is kept. About 12 KB a document of temporary
+disk with the default settings at 10k documents (bench/scale.py), 40% of it band keys.
 
 Whole copies: a document that loses at least `dedup.documents.residue` of its words (after
 boilerplate removal) to copies of one earlier document is dropped whole as
