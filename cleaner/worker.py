@@ -207,15 +207,21 @@ class Worker:
         """Each document's alignments (None when they took longer than `input.max_seconds`: the
         document then keeps its text, as if it had no earlier copies), and its seconds (with its
         share of unpacking the batch's words)."""
+        limit = self.config.input.max_seconds
         t = time.perf_counter()
-        unpacked = unpack_tasks(tasks)
+        try:  # (the batch's limit is the sum of its documents': else each unpacks its own under its own)
+            with time_limit(limit * len(tasks)):
+                unpacked: list | None = unpack_tasks(tasks)
+        except DocumentTimeout:
+            unpacked = None
         shared = (time.perf_counter() - t) / max(1, len(tasks))
         out = []
-        for task in unpacked:
+        for k, task in enumerate(tasks):
             t = time.perf_counter()
             try:
-                with time_limit(self.config.input.max_seconds):
-                    found = align_unpacked(*task, self.config.dedup.passages)
+                with time_limit(limit):
+                    found = align_unpacked(*(unpacked[k] if unpacked else unpack_tasks([task])[0]),
+                                           self.config.dedup.passages)
             except DocumentTimeout:
                 found = None
             out.append((found, shared + time.perf_counter() - t))

@@ -98,3 +98,32 @@ def test_the_blocks_left_for_passage_dedup_are_those_no_removal_covers():
             k += n
         brute = [b for b in blocks if not any(r.start <= b.content_start and b.content_end <= r.end for r in removals)]
         assert _uncovered(blocks, removals) == brute
+
+
+def test_a_batch_too_slow_to_unpack_for_alignment_is_unpacked_document_by_document(monkeypatch):
+    # The words of a batch's align tasks are unpacked at once, under the batch's time limit (the
+    # sum of its documents'); past it, each document unpacks its own under its own limit, so a
+    # slow batch costs no document its passage dedup.
+    import time
+
+    import cleaner.worker as worker
+
+    real = worker.unpack_tasks
+    calls = []
+
+    def slow_once(tasks):
+        calls.append(len(tasks))
+        if len(calls) == 1:
+            time.sleep(1.5 * len(tasks))  # past the batch's limit: 1 s a document
+        return real(tasks)
+
+    monkeypatch.setattr(worker, "unpack_tasks", slow_once)
+    quote = SENTENCE + " " + SENTENCE.replace("the", "a", 1)
+    texts = {"first": quote + "\n\nA paragraph of its own about the weather on the coast today.\n",
+             "second": "Another start about the markets in town this week.\n\n" + quote + "\n"}
+    docs = [cleaner.Document(id=k, text=v, source=k) for k, v in texts.items()]
+    config = Config().with_overrides({"input.max_seconds": 1.0, "run.workers": 1})
+    results = {r.doc.id: r for r in cleaner.Cleaner(config).clean_documents(docs)}
+    assert calls[0] >= 1 and len(calls) == 1 + calls[0]  # the batch, then each of its documents
+    assert "passage_dedup" not in results["second"].doc.meta
+    assert any(r.reason.startswith("duplicate:") and r.duplicate_of.doc_id == "first" for r in results["second"].removals)
