@@ -24,7 +24,7 @@ from .boilerplate import boilerplate_removals
 from .boilerplate.language import language_of, stopwords
 from .boilerplate.templates import count_lines, document_keys, template_flags
 from .config import Config
-from .dedup.align import AlignTask, align_unpacked, unpack_tasks
+from .dedup.align import AlignTask, align_unpacked, align_windows, unpack_tasks
 from .dedup.doc_fingerprint import DocFingerprint, DocumentFingerprinter
 from .dedup.passage_index import group_partitions
 from .dedup.passage_keys import PassageFingerprinter, PassageKeys
@@ -220,8 +220,8 @@ class Worker:
             t = time.perf_counter()
             try:
                 with time_limit(limit):
-                    found = align_unpacked(*(unpacked[k] if unpacked else unpack_tasks([task])[0]),
-                                           self.config.dedup.passages)
+                    cfg = self.config.dedup.passages
+                    found = align_unpacked(*unpacked[k], cfg) if unpacked else align_windows(*task, cfg)
             except DocumentTimeout:
                 found = None
             out.append((found, shared + time.perf_counter() - t))

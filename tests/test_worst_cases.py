@@ -117,7 +117,8 @@ def test_a_batch_too_slow_to_unpack_for_alignment_is_unpacked_document_by_docume
             time.sleep(1.5 * len(tasks))  # past the batch's limit: 1 s a document
         return real(tasks)
 
-    monkeypatch.setattr(worker, "unpack_tasks", slow_once)
+    monkeypatch.setattr(worker, "unpack_tasks", slow_once)  # the batch's
+    monkeypatch.setattr(align, "unpack_tasks", slow_once)  # each document's (align_windows)
     quote = SENTENCE + " " + SENTENCE.replace("the", "a", 1)
     texts = {"first": quote + "\n\nA paragraph of its own about the weather on the coast today.\n",
              "second": "Another start about the markets in town this week.\n\n" + quote + "\n"}
