@@ -108,12 +108,15 @@ def _columns_at(data: bytes, at: int, words: int) -> tuple[bytes, bytes, bytes]:
     return data[at:at + 4 * words], data[at + 4 * words:len(data) - words], data[len(data) - words:]
 
 
-def _words(hashes: bytes, figures: bytes, flags: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(word hashes, number hashes, content word or not) from `_word_columns`."""
+def _words(columns: list[tuple[bytes, bytes, bytes]], counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, list]:
+    """(word hashes, number hashes, each unit's shingles) of units of `counts` words whose
+    `_columns_at` are `columns` (one after the other), all at once."""
+    hashes, figures, flags = (b"".join(c) for c in zip(*columns)) if columns else (b"", b"", b"")
     flag = np.frombuffer(flags, dtype=np.uint8)
     numbers = np.zeros(len(flag), dtype=np.uint32)
     numbers[(flag & _FIGURE) != 0] = np.frombuffer(figures, dtype=np.uint32)
-    return np.frombuffer(hashes, dtype=np.uint32), numbers, (flag & _CONTENT) != 0
+    words = np.frombuffer(hashes, dtype=np.uint32)
+    return words, numbers, _unit_shingles(words, (flag & _CONTENT) != 0, counts)
 
 
 def pack_units(units: list[Unit]) -> bytes:
@@ -145,9 +148,8 @@ def batch_unit_arrays(packed: list[bytes]) -> list[tuple[np.ndarray, np.ndarray,
     spans = [unit_spans(p) for p in packed]
     words = [int(s[:, 3].sum()) for s in spans]
     columns = [_columns_at(p, 8 + s.nbytes, w) if len(s) else (b"", b"", b"") for p, s, w in zip(packed, spans, words)]
-    hashes, numbers, content = _words(*(b"".join(c) for c in zip(*columns))) if columns else (EMPTY,) * 3
     counts = np.concatenate([s[:, 3] for s in spans]) if spans else np.empty(0, np.int64)
-    shingles = _unit_shingles(hashes, content, counts)
+    hashes, numbers, shingles = _words(columns, counts)
     shingle_counts = np.array([len(x) for x in shingles], dtype=np.int64)
     out, w, u = [], 0, 0
     for s, n in zip(spans, words):
@@ -217,7 +219,6 @@ def record_words(records: list[bytes]) -> list[tuple[np.ndarray, np.ndarray, np.
         _, _, n, id_len = _HEADER.unpack_from(data)
         columns.append(_columns_at(data, _HEADER.size + id_len, n))
         counts.append(n)
-    words, numbers, content = _words(*(b"".join(c) for c in zip(*columns)))
-    shingles = _unit_shingles(words, content, np.array(counts, dtype=np.int64))
+    words, numbers, shingles = _words(columns, np.array(counts, dtype=np.int64))
     ends = list(itertools.accumulate(counts))
     return [(words[e - n:e], unit_shingles, numbers[e - n:e]) for n, e, unit_shingles in zip(counts, ends, shingles)]
