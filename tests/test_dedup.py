@@ -269,3 +269,39 @@ def test_exact_repeats_with_the_same_figures_are_still_duplicates():
     copy, again = run_docs(["\n\n".join(YIELDS) + "\n"] * 2)
     assert again.dropped and again.removals[0].reason == "duplicate:exact-document"
 
+
+
+def test_passage_keys_of_a_batch_are_each_documents_own():
+    """A batch's documents are keyed together: a document's keys, and the earlier units of its
+    own that share a key with its windows, are what it gets alone (another document's repeat of
+    the same sentence is not its own)."""
+    import random
+
+    import numpy as np
+
+    from cleaner.config import PassageDedupConfig
+    from cleaner.dedup.passage_keys import PassageFingerprinter
+    from cleaner.dedup.units import passage_units
+    from cleaner.segment import split_blocks
+
+    rnd = random.Random(5)
+    words = " ".join(article_paragraphs()).split()
+    shared = "The same sentence about the harbour works turns up in several of these pages today."
+    texts = ["", "Too short."]
+    for i in range(40):  # repeats within a page, and the same sentence on other pages
+        paras = [" ".join(rnd.choices(words, k=rnd.randint(10, 40))) + "." for _ in range(rnd.randint(1, 6))]
+        paras.insert(rnd.randint(0, len(paras)), shared)
+        if i % 2:
+            paras.append(rnd.choice(paras))
+        texts.append("\n\n".join(paras))
+    cfg = PassageDedupConfig()
+    units = [passage_units(t, split_blocks(t), frozenset(), cfg.min_words) for t in texts]
+    ids = [f"d{i}" for i in range(len(texts))]
+    fp = PassageFingerprinter(cfg)
+    batch = fp.keys(units, ids)
+    assert sum(bool(k.same_doc) for k in batch) >= 15
+    for u, doc_id, got in zip(units, ids, batch):
+        alone = fp.keys([u], [doc_id])[0]
+        assert got.same_doc == alone.same_doc and got.records == alone.records
+        for name in ("indexable", "unit_keys", "record_ends", "windows", "window_keys"):
+            assert np.array_equal(getattr(got, name), getattr(alone, name)), name
