@@ -289,6 +289,28 @@ def test_units_and_stored_records_round_trip_with_their_shingles_rebuilt():
     assert unpack_units(pack_units([])) == [] and record_words([]) == []
 
 
+def test_a_waiting_document_keeps_only_its_unindexed_units_words_and_gets_them_all_back():
+    # While a document waits for its passage decisions, the store holds its indexed units'
+    # words: the spool keeps the spans and the other units' words, and the two make it whole.
+    from conftest import SAMPLES
+
+    from cleaner.boilerplate.language import stopwords
+    from cleaner.dedup.units import pack_records, pack_units, passage_units, strip_indexed, with_indexed
+    from cleaner.segment import split_blocks
+
+    rng = np.random.default_rng(2)
+    for path in sorted(SAMPLES.glob("*.txt"))[:4]:
+        text = path.read_text(encoding="utf-8") + "\n\nIn 2019 the 3 firms paid $4.5m, up 12% on 2018.\n\nx\n"
+        units = passage_units(text, split_blocks(text), stopwords("English"), 8)
+        packed = pack_units(units)
+        for indexed in (rng.random(len(units)) < 0.6, np.ones(len(units), bool), np.zeros(len(units), bool)):
+            stripped = strip_indexed(packed, indexed)
+            assert len(stripped) <= len(packed) - 5 * sum(len(u.hashes) for u, i in zip(units, indexed) if i)
+            records = pack_records("d", [u for u, i in zip(units, indexed) if i])
+            assert with_indexed(stripped, indexed, records) == packed
+    assert strip_indexed(b"", np.zeros(0, bool)) == with_indexed(b"", np.zeros(0, bool), []) == b""
+
+
 def test_a_stored_document_keeps_its_48_bit_shingles_in_6_bytes_each():
     from conftest import SAMPLES
 

@@ -7,8 +7,9 @@ Documents come from the document stage in input order. Their units (`units`) and
 documents wait in a spool on disk. Once every document of the call is filed, the band keys are
 grouped into candidate pairs (in workers), each document's windows are aligned with their
 candidates (in workers, `align`), and the stage decides in input order, with the units still
-kept as the only sources: the first occurrence is kept. About 12 KB a document of temporary
-disk with the default settings at 10k documents (bench/scale.py), 40% of it band keys.
+kept as the only sources: the first occurrence is kept. About 10.5 KB a document of temporary
+disk with the default settings at 10k documents (bench/scale.py), 45% of it band keys. A waiting
+document keeps its indexed units' spans, not their words: the store has those.
 
 Whole copies: a document that loses at least `dedup.documents.residue` of its words (after
 boilerplate removal) to copies of one earlier document is dropped whole as
@@ -33,7 +34,7 @@ from ..spill import CompactPickle, Partitions, Spool
 from ..worker import Prepared, batched
 from .align import passage_removals, passage_verdicts
 from .passage_index import WINDOW_BITS, CandidateReader, PassageIndex
-from .units import Unit, unpack_units
+from .units import Unit, strip_indexed, unpack_units, with_indexed
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ class Pending(CompactPickle):
 
     doc: Document
     removals: list[Removal]  # boilerplate (then its passages)
-    units: bytes  # packed (`pack_units`): unpacked only for a document with candidates
+    units: bytes  # packed (`pack_units`) without the indexed units' words (`strip_indexed`: the store has them)
     same_doc: dict[int, list[int]]  # window code -> earlier units of this document sharing a band key
     ordinal: int  # in the passage stage of this call (-1: nothing indexed)
     items: np.ndarray | None  # each unit's passage item (-1: not indexed)
@@ -91,8 +92,15 @@ class PassageStage:
 
     def _file(self, p: Prepared) -> Pending:
         """Index a document's units and file its windows' queries."""
-        ordinal, items = self.index.add(p.seq, p.doc.id, p.units, p.passage_keys) if p.units else (-1, None)
-        return Pending(p.doc, p.removals, p.units, p.passage_keys.same_doc if p.units else {}, ordinal, items)
+        if not p.units:
+            return Pending(p.doc, p.removals, p.units, {}, -1, None)
+        ordinal, items = self.index.add(p.seq, p.doc.id, p.units, p.passage_keys)
+        return Pending(p.doc, p.removals, strip_indexed(p.units, items >= 0), p.passage_keys.same_doc, ordinal, items)
+
+    def _units(self, p: Pending) -> bytes:
+        """A waiting document's packed units, whole again (read only for a document with candidates)."""
+        indexed = p.items >= 0
+        return with_indexed(p.units, indexed, [self.index.record(int(i)) for i in p.items[indexed]])
 
     def _group(self) -> Partitions:
         """Candidate pairs (window, item) of this call, partitioned by document ordinal."""
@@ -158,13 +166,13 @@ class PassageStage:
         windows = [(code, cross.get(code, []) + [-2 - j for j in same.get(code, [])])
                    for code in sorted(set(cross) | set(same))]
         payloads = {item: index.record(item) for items in cross.values() for item in items}
-        return record.units, windows, payloads
+        return self._units(record), windows, payloads
 
     def _verdicts(self, p: Pending, alignments: list) -> Pending | Result:
         """The document's passage removals (in input order: earlier documents are decided), or
         the whole document when it is mostly a copy of one earlier document."""
         doc, index = p.doc, self.index
-        units = unpack_units(p.units)
+        units = unpack_units(self._units(p))
         verdicts = passage_verdicts(doc.id, units, alignments, self.cfg, index.alive, index.span)
         if all(v is None for v in verdicts):
             return p

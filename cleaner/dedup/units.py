@@ -171,6 +171,43 @@ def unpack_units(packed: bytes) -> list[Unit]:
             for k, (block, start, end) in enumerate(spans[:, :3].tolist())]
 
 
+def _per_unit(columns: tuple[bytes, bytes, bytes], counts: np.ndarray) -> list[tuple[bytes, bytes, bytes]]:
+    """(hashes, figures' hashes, flags) columns of units of `counts` words, one after the other,
+    cut into each unit's own."""
+    hashes, figures, flags = columns
+    w = np.concatenate([[0], np.cumsum(counts)]).tolist()
+    f = np.concatenate([[0], np.cumsum((np.frombuffer(flags, np.uint8) & _FIGURE) != 0)])[w].tolist()
+    return [(hashes[4 * w[k]:4 * w[k + 1]], figures[4 * f[k]:4 * f[k + 1]], flags[w[k]:w[k + 1]])
+            for k in range(len(counts))]
+
+
+def strip_indexed(packed: bytes, indexed: np.ndarray) -> bytes:
+    """Packed units without the words of the `indexed` ones (bool per unit): the store holds
+    those (`pack_records`). What a document keeps while it waits for its passage decisions;
+    `with_indexed` puts them back."""
+    if not packed or not indexed.any():
+        return packed
+    spans = unit_spans(packed)
+    head = 8 + spans.nbytes
+    units = _per_unit(_columns_at(packed, head, int(spans[:, 3].sum())), spans[:, 3])
+    own = [c for c, i in zip(units, indexed) if not i]
+    return b"".join([packed[:head], *(b"".join(c) for c in zip(*own))])
+
+
+def with_indexed(stripped: bytes, indexed: np.ndarray, records: list[bytes]) -> bytes:
+    """The packed units `strip_indexed` was given, from what it left and the indexed units'
+    stored records (in unit order)."""
+    if not stripped or not indexed.any():
+        return stripped
+    spans = unit_spans(stripped)
+    head = 8 + spans.nbytes
+    counts = spans[:, 3]
+    own = iter(_per_unit(_columns_at(stripped, head, int(counts[~indexed].sum())), counts[~indexed]))
+    stored = iter(_columns_at(r, _HEADER.size + _HEADER.unpack_from(r)[3], _HEADER.unpack_from(r)[2]) for r in records)
+    units = [next(stored) if i else next(own) for i in indexed.tolist()]
+    return b"".join([stripped[:head], *(b"".join(c) for c in zip(*units))])
+
+
 def _join_short(pieces: list[tuple[int, int, int, int]], min_words: int) -> list[list]:
     """Group consecutive pieces so each group has at least `min_words` words where possible."""
     groups: list[list] = []
