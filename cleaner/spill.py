@@ -162,8 +162,9 @@ class Partitions:
         self.count += n
         if self._n + n > self._rows:
             self._spill()
-        if n > self._rows:
-            self._write(records)
+        if n > self._rows:  # (a buffer's worth at a time: a spill's scratch space stays the buffer's size)
+            for start in range(0, n, self._rows):
+                self._write(records[start:start + self._rows])
             return
         if self._buffer is None:
             self._buffer = np.empty((self._rows, self.columns), np.uint64)
@@ -183,8 +184,8 @@ class Partitions:
         part = self._part_of(records).astype(np.uint16)  # small integers: a stable sort is a radix sort
         order = np.argsort(part, kind="stable")
         bounds = np.searchsorted(part[order], np.arange(self.parts + 1)).tolist()
-        if self._scratch is None or len(self._scratch) < len(records):
-            self._scratch = np.empty((max(len(records), self._rows), self.columns), np.uint64)
+        if self._scratch is None:
+            self._scratch = np.empty((self._rows, self.columns), np.uint64)
         grouped = np.take(records, order, axis=0, out=self._scratch[:len(records)])
         compress = zstandard.ZstdCompressor(level=1).compress
         for p in range(self.parts):

@@ -65,6 +65,7 @@ def test_partitions_in_memory_and_a_record_larger_than_the_buffer():
     part_of = (together[:, 0] >> np.uint64(62)).astype(int)
     for p in range(4):
         assert np.array_equal(tiny.part(p), together[part_of == p])
+    assert len(tiny._scratch) == 10  # written a buffer's worth at a time: the scratch space stays 160 bytes
     tiny.close()
 
 
