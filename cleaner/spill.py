@@ -106,11 +106,16 @@ class RecordFile:
         return first
 
     def get(self, record: int) -> bytes:
-        if record == 0:
-            start, end = 0, int(np.frombuffer(os.pread(self._ends.fileno(), 8, 0), dtype=np.int64)[0])
-        else:
-            start, end = np.frombuffer(os.pread(self._ends.fileno(), 16, 8 * (record - 1)), dtype=np.int64).tolist()
-        return os.pread(self._data.fileno(), end - start, start)
+        return self.get_run(record, 1)[0]
+
+    def get_run(self, first: int, count: int) -> list[bytes]:
+        """Records first .. first + count - 1: two reads, whatever the count."""
+        at = 8 * max(first - 1, 0)
+        ends = np.frombuffer(os.pread(self._ends.fileno(), 8 * (first + count) - at, at), dtype=np.int64).tolist()
+        if first == 0:
+            ends.insert(0, 0)
+        data = os.pread(self._data.fileno(), ends[-1] - ends[0], ends[0])
+        return [data[a - ends[0]:b - ends[0]] for a, b in zip(ends, ends[1:])]
 
     def retire(self, records: list[int]) -> None:
         """Nothing to record: liveness is kept by the index."""

@@ -101,6 +101,8 @@ def test_record_file_gives_back_each_record_by_number():
     assert store.put(b"first") == 0
     assert store.put_many([b"", b"third", memoryview(b"fourth")]) == 1
     assert [store.get(i) for i in range(4)] == [b"first", b"", b"third", b"fourth"] and len(store) == 4
+    assert store.get_run(0, 4) == [b"first", b"", b"third", b"fourth"]  # a run of records: two reads
+    assert store.get_run(1, 2) == [b"", b"third"] and store.get_run(3, 1) == [b"fourth"] and store.get_run(2, 0) == []
     store.close()
 
 

@@ -145,6 +145,12 @@ class PassageIndex:
         """An indexed unit as stored (its span and words: see `units.pack_records`)."""
         return self._store.get(item)
 
+    def records_of(self, items: np.ndarray) -> list[bytes]:
+        """The stored units of one document (`items`: its units' items, -1 for one not indexed;
+        those indexed are consecutive), read at once."""
+        indexed = items[items >= 0]
+        return self._store.get_run(int(indexed[0]), len(indexed)) if len(indexed) else []
+
     def span(self, item: int) -> Span:
         return record_span(self._store.get(item))
 

@@ -99,8 +99,7 @@ class PassageStage:
 
     def _units(self, p: Pending) -> bytes:
         """A waiting document's packed units, whole again (read only for a document with candidates)."""
-        indexed = p.items >= 0
-        return with_indexed(p.units, indexed, [self.index.record(int(i)) for i in p.items[indexed]])
+        return with_indexed(p.units, p.items >= 0, self.index.records_of(p.items))
 
     def _group(self) -> Partitions:
         """Candidate pairs (window, item) of this call, partitioned by document ordinal."""

@@ -101,6 +101,12 @@ class SqliteRecords:
     def get(self, record: int) -> bytes:
         return self._db.conn.execute(f"SELECT {self._blob} FROM {self._table} WHERE item = ?", (record,)).fetchone()[0]
 
+    def get_run(self, first: int, count: int) -> list[bytes]:
+        """Records first .. first + count - 1, in order."""
+        rows = self._db.conn.execute(f"SELECT {self._blob} FROM {self._table} WHERE item >= ? AND item < ? ORDER BY item",
+                                     (first, first + count)).fetchall()
+        return [r[0] for r in rows]
+
     def retire(self, records: list[int]) -> None:
         self._db.conn.executemany(f"UPDATE {self._table} SET alive = 0 WHERE item = ?", [(r,) for r in records])
 
