@@ -128,13 +128,13 @@ class PassageStage:
             for chunk in batched(spool.read(), DECIDE_WINDOW):
                 tasks = [(j, self._align_task(record, candidates)) for j, record in enumerate(chunk)]
                 tasks = [(j, task) for j, task in tasks if task is not None]
-                windows.append((chunk, [j for j, _ in tasks]))
+                windows.append((chunk, {j: task[0] for j, task in tasks}))  # (the units, whole: for the verdicts)
                 yield [task for _, task in tasks]
 
         parallel = self.workers > 1 and spool.count > 2 * DECIDE_WINDOW
         for aligned in self.engine.map_batches("align", task_batches(), parallel=parallel):
-            chunk, with_task = windows.popleft()
-            alignments = dict(zip(with_task, (found for found, _ in aligned)))
+            chunk, units_of = windows.popleft()
+            alignments = dict(zip(units_of, (found for found, _ in aligned)))
             self.stats.add_time("passage-align", sum(seconds for _, seconds in aligned))
             for j, record in enumerate(chunk):
                 if j in alignments and alignments[j] is None:
@@ -143,7 +143,7 @@ class PassageStage:
                     self.stats.notes["passage_dedup:timeout"] += 1
                 if isinstance(record, Pending) and alignments.get(j):
                     t = time.perf_counter()
-                    record = self._verdicts(record, alignments[j])
+                    record = self._verdicts(record, units_of[j], alignments[j])
                     self.stats.add_time("passage-decide", time.perf_counter() - t)
                 self.progress.advance(1, len(record.doc.text))
                 yield record
@@ -167,11 +167,12 @@ class PassageStage:
         payloads = {item: index.record(item) for items in cross.values() for item in items}
         return self._units(record), windows, payloads
 
-    def _verdicts(self, p: Pending, alignments: list) -> Pending | Result:
+    def _verdicts(self, p: Pending, packed: bytes, alignments: list) -> Pending | Result:
         """The document's passage removals (in input order: earlier documents are decided), or
-        the whole document when it is mostly a copy of one earlier document."""
+        the whole document when it is mostly a copy of one earlier document (`packed`: its
+        units, whole, as its alignment task had them)."""
         doc, index = p.doc, self.index
-        units = unpack_units(self._units(p))
+        units = unpack_units(packed)
         verdicts = passage_verdicts(doc.id, units, alignments, self.cfg, index.alive, index.span)
         if all(v is None for v in verdicts):
             return p
