@@ -203,7 +203,7 @@ def with_indexed(stripped: bytes, indexed: np.ndarray, records: list[bytes]) -> 
     head = 8 + spans.nbytes
     counts = spans[:, 3]
     own = iter(_per_unit(_columns_at(stripped, head, int(counts[~indexed].sum())), counts[~indexed]))
-    stored = iter(_columns_at(r, _HEADER.size + _HEADER.unpack_from(r)[3], _HEADER.unpack_from(r)[2]) for r in records)
+    stored = iter(_record_columns(r)[0] for r in records)
     units = [next(stored) if i else next(own) for i in indexed.tolist()]
     return b"".join([stripped[:head], *(b"".join(c) for c in zip(*units))])
 
@@ -241,6 +241,12 @@ def pack_records(doc_id: str, units: list[Unit]) -> list[bytes]:
                       figures[4 * f[k]:4 * f[k + 1]], flags[w[k]:w[k + 1]]]) for k, u in enumerate(units)]
 
 
+def _record_columns(data: bytes) -> tuple[tuple[bytes, bytes, bytes], int]:
+    """A stored unit's (hashes, figures' hashes, flags) columns, and its words."""
+    _, _, n, id_len = _HEADER.unpack_from(data)
+    return _columns_at(data, _HEADER.size + id_len, n), n
+
+
 def record_span(data: bytes) -> Span:
     """A stored unit's span."""
     start, end, _, id_len = _HEADER.unpack_from(data)
@@ -253,8 +259,8 @@ def record_words(records: list[bytes]) -> list[tuple[np.ndarray, np.ndarray, np.
         return []
     columns, counts = [], []
     for data in records:
-        _, _, n, id_len = _HEADER.unpack_from(data)
-        columns.append(_columns_at(data, _HEADER.size + id_len, n))
+        unit_columns, n = _record_columns(data)
+        columns.append(unit_columns)
         counts.append(n)
     words, numbers, shingles = _words(columns, np.array(counts, dtype=np.int64))
     ends = list(itertools.accumulate(counts))
