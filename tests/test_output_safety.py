@@ -393,3 +393,39 @@ def test_a_stop_lost_in_a_destructor_is_raised_at_the_next_document():
     finally:
         stop.reset()
     assert len(list(clean(["A first text of a few words."]))) == 1
+
+
+def test_temporary_files_are_removed_after_a_run_and_after_a_failure_while_grouping(tmp_path, monkeypatch):
+    # Tiny spill buffers and grouping tasks put the band keys and the candidate pairs on disk in
+    # many tasks; a worker failing on its second grouping task leaves pairs already spilled: they must go with the run
+    from cleaner.dedup import passage_index, passages
+    from cleaner.spill import Partitions
+    from cleaner.worker import Worker
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    tiny = lambda columns, part_of, parts, memory_bytes=0: Partitions(columns, part_of, parts, 256)  # noqa: E731
+    monkeypatch.setattr(passages, "Partitions", tiny)
+    monkeypatch.setattr(passage_index, "Partitions", tiny)
+    tasks = passage_index.PassageIndex.group_tasks
+    monkeypatch.setattr(passage_index.PassageIndex, "group_tasks", lambda self: tasks(self, rows=256))
+    corpus = tmp_path / "corpus.jsonl"
+    generated_corpus(corpus, n=120)
+    config = cleaner.Config().with_overrides({"run.workers": 1})
+    cleaner.run([str(corpus)], str(tmp_path / "out"), config)
+    assert (tmp_path / "out" / "documents.jsonl").stat().st_size
+    assert not list(scratch.iterdir())
+
+    group, calls = Worker.group, []
+
+    def failing_group(self, task):
+        calls.append(1)
+        if len(calls) > 1:
+            raise RuntimeError("a worker failed")
+        return group(self, task)
+
+    monkeypatch.setattr(Worker, "group", failing_group)
+    with pytest.raises(RuntimeError, match="a worker failed"):
+        cleaner.run([str(corpus)], str(tmp_path / "out2"), config)
+    assert len(calls) == 2 and not list(scratch.iterdir())

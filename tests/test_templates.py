@@ -37,7 +37,10 @@ def test_counter_counts_documents_not_occurrences_across_spilled_partitions():
     counter.add(np.array([1, 2], dtype=np.uint64))
     counter.add(np.array([2, 3], dtype=np.uint64))
     counter.add(np.array([3, 4], dtype=np.uint64))
-    assert counter.templates() == frozenset({2, 3})
+    try:
+        assert counter.templates() == frozenset({2, 3})
+    finally:
+        counter.close()
     text = "Same line\n\nSame line\n\nOther"
     assert len(document_keys(split_blocks(text), "site")) == 2
     assert line_key("a", "Same line") != line_key("b", "Same line")

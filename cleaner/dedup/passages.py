@@ -108,13 +108,17 @@ class PassageStage:
         parts = max(1, min(4096, n // 1024))  # a partition: the pairs of about 1024 documents
         pairs = Partitions(2, lambda r: ((r[:, 0] >> np.uint64(WINDOW_BITS)).astype(np.int64) * parts) // n, parts,
                            self._buffer_bytes)
-        tasks = self.index.group_tasks()
-        first = list(itertools.islice(tasks, 2))
-        self.progress.stage("group", None)
-        for (found,) in self.engine.map_batches("group", ([task] for task in itertools.chain(first, tasks)),
-                                                parallel=len(first) > 1):
-            pairs.add(found)
-            self.progress.advance(0, 0)  # one partition
+        try:
+            tasks = self.index.group_tasks()
+            first = list(itertools.islice(tasks, 2))
+            self.progress.stage("group", None)
+            for (found,) in self.engine.map_batches("group", ([task] for task in itertools.chain(first, tasks)),
+                                                    parallel=len(first) > 1):
+                pairs.add(found)
+                self.progress.advance(0, 0)  # one partition
+        except BaseException:  # (a stop or a failed worker: its spilled pairs go with it)
+            pairs.close()
+            raise
         self.stats.add_time("passage-group", time.perf_counter() - t)
         return pairs
 
