@@ -45,7 +45,7 @@ class Prepared(CompactPickle):
     doc: Document
     removals: list[Removal]  # boilerplate
     fingerprint: DocFingerprint | None
-    units: list[Unit] | bytes  # packed (`pack_units`) once the worker is done
+    units: list[Unit] | bytes  # packed once the worker is done, without the indexed units' words (`pack_units`)
     passage_keys: PassageKeys | None
     timings: dict[str, float] = field(default_factory=dict)
     seq: int = -1  # the document's number across runs (set in the main process, in input order)
@@ -123,8 +123,8 @@ class Worker:
         except Exception:  # find the document that fails or takes too long; the others go on
             out = [self._fingerprint_alone(p) if isinstance(p, Prepared) else p for p in out]
         for p in out:
-            if isinstance(p, Prepared):
-                p.units = pack_units(p.units)
+            if isinstance(p, Prepared):  # (the indexed units' words travel in their records)
+                p.units = pack_units(p.units, p.passage_keys.indexable if p.passage_keys is not None else None)
         return out
 
     def _fingerprint_alone(self, p: Prepared) -> Prepared | Skip:

@@ -295,7 +295,7 @@ def test_a_waiting_document_keeps_only_its_unindexed_units_words_and_gets_them_a
     from conftest import SAMPLES
 
     from cleaner.boilerplate.language import stopwords
-    from cleaner.dedup.units import pack_records, pack_units, passage_units, strip_indexed, with_indexed
+    from cleaner.dedup.units import pack_records, pack_units, passage_units, with_indexed
     from cleaner.segment import split_blocks
 
     rng = np.random.default_rng(2)
@@ -304,11 +304,11 @@ def test_a_waiting_document_keeps_only_its_unindexed_units_words_and_gets_them_a
         units = passage_units(text, split_blocks(text), stopwords("English"), 8)
         packed = pack_units(units)
         for indexed in (rng.random(len(units)) < 0.6, np.ones(len(units), bool), np.zeros(len(units), bool)):
-            stripped = strip_indexed(packed, indexed)
+            stripped = pack_units(units, indexed)
             assert len(stripped) <= len(packed) - 5 * sum(len(u.hashes) for u, i in zip(units, indexed) if i)
             records = pack_records("d", [u for u, i in zip(units, indexed) if i])
             assert with_indexed(stripped, indexed, records) == packed
-    assert strip_indexed(b"", np.zeros(0, bool)) == with_indexed(b"", np.zeros(0, bool), []) == b""
+    assert pack_units([], np.zeros(0, bool)) == with_indexed(b"", np.zeros(0, bool), []) == b""
 
 
 def test_a_stored_document_keeps_its_48_bit_shingles_in_6_bytes_each():

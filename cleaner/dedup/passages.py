@@ -34,7 +34,7 @@ from ..spill import CompactPickle, Partitions, Spool
 from ..worker import Prepared, batched
 from .align import passage_removals, passage_verdicts
 from .passage_index import WINDOW_BITS, CandidateReader, PassageIndex
-from .units import Unit, strip_indexed, unpack_units, with_indexed
+from .units import Unit, unpack_units, with_indexed
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class Pending(CompactPickle):
 
     doc: Document
     removals: list[Removal]  # boilerplate (then its passages)
-    units: bytes  # packed (`pack_units`) without the indexed units' words (`strip_indexed`: the store has them)
+    units: bytes  # packed (`pack_units`) without the indexed units' words: the store has them
     same_doc: dict[int, list[int]]  # window code -> earlier units of this document sharing a band key
     ordinal: int  # in the passage stage of this call (-1: nothing indexed)
     items: np.ndarray | None  # each unit's passage item (-1: not indexed)
@@ -95,7 +95,7 @@ class PassageStage:
         if not p.units:
             return Pending(p.doc, p.removals, p.units, {}, -1, None)
         ordinal, items = self.index.add(p.seq, p.doc.id, p.units, p.passage_keys)
-        return Pending(p.doc, p.removals, strip_indexed(p.units, items >= 0), p.passage_keys.same_doc, ordinal, items)
+        return Pending(p.doc, p.removals, p.units, p.passage_keys.same_doc, ordinal, items)
 
     def _units(self, p: Pending) -> bytes:
         """A waiting document's packed units, whole again (read only for a document with candidates)."""

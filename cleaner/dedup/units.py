@@ -119,13 +119,16 @@ def _words(columns: list[tuple[bytes, bytes, bytes]], counts: np.ndarray) -> tup
     return words, numbers, _unit_shingles(words, (flag & _CONTENT) != 0, counts)
 
 
-def pack_units(units: list[Unit]) -> bytes:
+def pack_units(units: list[Unit], stored: np.ndarray | None = None) -> bytes:
     """Units as one buffer (they travel from a worker through the main process and a spool to
-    the worker that aligns them; the main process reads only their spans)."""
+    the worker that aligns them; the main process reads only their spans). The words of the
+    `stored` units (bool per unit) are left out: the passage store holds them (`pack_records`),
+    and `with_indexed` puts them back for a document that has candidates."""
     if not units:
         return b""
     spans = np.array([(u.block, u.start, u.end, len(u.hashes)) for u in units], dtype=np.int64)
-    return b"".join([np.int64(len(units)).tobytes(), spans.tobytes(), *_word_columns(units)[:3]])
+    own = units if stored is None else [u for u, s in zip(units, stored.tolist()) if not s]
+    return b"".join([np.int64(len(units)).tobytes(), spans.tobytes(), *(_word_columns(own)[:3] if own else ())])
 
 
 def unit_spans(packed: bytes) -> np.ndarray:
@@ -181,22 +184,9 @@ def _per_unit(columns: tuple[bytes, bytes, bytes], counts: np.ndarray) -> list[t
             for k in range(len(counts))]
 
 
-def strip_indexed(packed: bytes, indexed: np.ndarray) -> bytes:
-    """Packed units without the words of the `indexed` ones (bool per unit): the store holds
-    those (`pack_records`). What a document keeps while it waits for its passage decisions;
-    `with_indexed` puts them back."""
-    if not packed or not indexed.any():
-        return packed
-    spans = unit_spans(packed)
-    head = 8 + spans.nbytes
-    units = _per_unit(_columns_at(packed, head, int(spans[:, 3].sum())), spans[:, 3])
-    own = [c for c, i in zip(units, indexed) if not i]
-    return b"".join([packed[:head], *(b"".join(c) for c in zip(*own))])
-
-
 def with_indexed(stripped: bytes, indexed: np.ndarray, records: list[bytes]) -> bytes:
-    """The packed units `strip_indexed` was given, from what it left and the indexed units'
-    stored records (in unit order)."""
+    """The packed units whole, from those packed without the `indexed` units' words (`pack_units`
+    with `stored`) and those units' stored records (in unit order)."""
     if not stripped or not indexed.any():
         return stripped
     spans = unit_spans(stripped)
