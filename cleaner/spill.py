@@ -7,12 +7,15 @@ from __future__ import annotations
 import os
 import pickle
 import shutil
+import struct
 import tempfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 import zstandard
+
+_OFFSET, _OFFSETS = struct.Struct("=q"), struct.Struct("=qq")  # a RecordFile's record ends (native int64, as numpy writes them)
 
 
 class CompactPickle:
@@ -106,7 +109,13 @@ class RecordFile:
         return first
 
     def get(self, record: int) -> bytes:
-        return self.get_run(record, 1)[0]
+        """One record: its offsets in one read, then its bytes (alignment reads each of a
+        document's candidates this way: a few microseconds less than `get_run` a read)."""
+        if record == 0:
+            start, end = 0, _OFFSET.unpack(os.pread(self._ends.fileno(), 8, 0))[0]
+        else:
+            start, end = _OFFSETS.unpack(os.pread(self._ends.fileno(), 16, 8 * (record - 1)))
+        return os.pread(self._data.fileno(), end - start, start)
 
     def get_run(self, first: int, count: int) -> list[bytes]:
         """Records first .. first + count - 1: two reads, whatever the count."""
