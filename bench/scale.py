@@ -214,7 +214,7 @@ def run_cleaner(path: str, workers: int, work: str, full: bool) -> dict:
     shutil.rmtree(scratch, ignore_errors=True)
     os.makedirs(scratch)
     os.environ["TMPDIR"] = tempfile.tempdir = scratch
-    sampler = DiskSampler(scratch)
+    disk, workers_memory = PeakSampler(lambda: temp_bytes(scratch)), PeakSampler(largest_descendant_mb)
     t = time.perf_counter()
     dropped, docs = [], 0
     with Cleaner(cfg) as cleaner:
@@ -232,50 +232,77 @@ def run_cleaner(path: str, workers: int, work: str, full: bool) -> dict:
         passage_bytes = cleaner.passages.index.memory_bytes() if cleaner.passages else 0
         passages = len(cleaner.passages.index) if cleaner.passages else 0
     seconds = time.perf_counter() - t
-    sampler.stop()
-    return {"seconds": seconds, "docs": docs, "chars": summary["characters"]["in"], "temp_bytes": sampler.peak,
-            "dropped": dropped, "peak_mb": peak_mb(), "workers_peak_mb": children_peak_mb(),
+    disk.stop()
+    workers_memory.stop()
+    return {"seconds": seconds, "docs": docs, "chars": summary["characters"]["in"], "temp_bytes": disk.peak,
+            "dropped": dropped, "peak_mb": peak_mb(), "workers_peak_mb": workers_memory.peak,
             "timings": summary["timings_seconds"], "doc_index_bytes": doc_bytes, "passage_index_bytes": passage_bytes,
             "passages": passages}
 
 
-class DiskSampler:
-    """The peak size (allocated blocks) of the temporary files in a folder, sampled 5 times a
-    second: the files in it, and the anonymous ones this process holds open there."""
+class PeakSampler:
+    """The peak of `measure()`, sampled 5 times a second in a thread, and once more at the end."""
 
-    def __init__(self, folder: str):
-        self.folder, self.peak = folder, 0
+    def __init__(self, measure):
+        self.measure, self.peak = measure, 0
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
-    def _size(self) -> int:
-        total = 0
-        for root, _, files in os.walk(self.folder):
-            for f in files:
-                try:
-                    total += os.lstat(os.path.join(root, f)).st_blocks * 512
-                except OSError:
-                    pass
-        # Spools and record files are anonymous (unlinked at creation): found through this
-        # process's open descriptors.
-        for fd in os.listdir("/proc/self/fd"):
-            try:
-                target = os.readlink(f"/proc/self/fd/{fd}")
-                if target.startswith(self.folder) and target.endswith("(deleted)"):
-                    total += os.stat(f"/proc/self/fd/{fd}").st_blocks * 512
-            except OSError:
-                pass
-        return total
-
     def _run(self) -> None:
         while not self._done.wait(0.2):
-            self.peak = max(self.peak, self._size())
+            self.peak = max(self.peak, self.measure())
 
     def stop(self) -> None:
         self._done.set()
         self._thread.join()
-        self.peak = max(self.peak, self._size())
+        self.peak = max(self.peak, self.measure())
+
+
+def temp_bytes(folder: str) -> int:
+    """Allocated bytes of the temporary files in a folder: the files in it, and the anonymous
+    ones this process holds open there."""
+    total = 0
+    for root, _, files in os.walk(folder):
+        for f in files:
+            try:
+                total += os.lstat(os.path.join(root, f)).st_blocks * 512
+            except OSError:
+                pass
+    # Spools and record files are anonymous (unlinked at creation): found through this
+    # process's open descriptors.
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+            if target.startswith(folder) and target.endswith("(deleted)"):
+                total += os.stat(f"/proc/self/fd/{fd}").st_blocks * 512
+        except OSError:
+            pass
+    return total
+
+
+def largest_descendant_mb() -> float:
+    """The largest peak resident memory (VmHWM) among this process's descendants alive now: the
+    pool's workers are the forkserver's children, which getrusage(RUSAGE_CHILDREN) never sees."""
+    parent = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                parent[int(pid)] = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            pass
+    me, peak = os.getpid(), 0.0
+    for pid in parent:
+        up = parent.get(pid)
+        while up not in (None, 0, 1, me):
+            up = parent.get(up)
+        if up == me:
+            try:
+                with open(f"/proc/{pid}/status") as f:
+                    peak = max([peak] + [int(line.split()[1]) / 1024 for line in f if line.startswith("VmHWM:")])
+            except OSError:
+                pass
+    return peak
 
 
 def _child(fn, args, queue) -> None:
@@ -371,7 +398,7 @@ def report(rows: list) -> None:
 
     print(f"\ncopies at Jaccard >= {THRESHOLD}: share found; copies below it dropped; other documents dropped")
     print("\n| documents | system | job | workers | docs/s | MB/s | vs datasketch | copies >= 0.8 found | below 0.8 "
-          "| others | peak RSS MB (workers) | index bytes/doc in memory | temporary disk KB/doc |")
+          "| others | peak RSS MB (largest worker) | index bytes/doc in memory | temporary disk KB/doc |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for n, (name, job, workers), r, note in rows:
         if r is None:
