@@ -327,3 +327,32 @@ def test_a_stored_document_keeps_its_48_bit_shingles_in_6_bytes_each():
         assert back_id == ident and back_shingles.dtype == np.uint64
         assert np.array_equal(back_shingles, sh) and np.array_equal(back_figures, fig)
         assert len(data) == len(_pack(ident, sh[:0], fig)) + 6 * len(sh)
+
+
+def test_shingles_shared_by_many_window_source_pairs_at_once_are_each_pairs_own():
+    # One lookup for all pairs: a shingle of one window must never count for another's sources,
+    # and the 40%-of-the-smaller-set rule holds per pair (the extremes of 32 bits included)
+    from cleaner.dedup.align import shared_shingles
+
+    rng = np.random.default_rng(3)
+
+    def shingles(*parts):
+        return np.unique(np.concatenate([np.asarray(p, dtype=np.uint64) for p in parts])).astype(np.uint32)
+
+    windows, sources, expected = [], [], []
+    for _ in range(150):
+        a = shingles(rng.integers(0, 1 << 32, size=int(rng.integers(0, 30)), dtype=np.uint64),
+                     rng.choice([0, (1 << 32) - 1], size=int(rng.integers(0, 2))))
+        found = []
+        for _ in range(int(rng.integers(0, 4))):
+            share = rng.choice(a, size=int(rng.integers(0, len(a) + 1)), replace=False) if len(a) else a
+            b = shingles(share, rng.integers(0, 1 << 32, size=int(rng.integers(0, 30)), dtype=np.uint64))
+            found.append(b)
+            inter = len(set(a.tolist()) & set(b.tolist()))
+            expected.append(inter if inter and inter >= 0.4 * min(len(a), len(b)) else 0)
+        windows.append(a)
+        sources.append(found)
+    assert shared_shingles(windows, sources).tolist() == expected
+    assert 0 < sum(e > 0 for e in expected) < len(expected)  # both outcomes are exercised
+    assert shared_shingles([], []).tolist() == []
+    assert shared_shingles([shingles([])], [[shingles([1, 2])]]).tolist() == [0]

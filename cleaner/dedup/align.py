@@ -32,11 +32,25 @@ MIN_ALIGNED_RUN = 3
 MAX_SOURCES = 8  # candidates a window is aligned with: those sharing the most shingles with it
 
 
-def shared_shingles(shingles: np.ndarray, source_shingles: np.ndarray) -> int:
-    """How many shingles a window shares with a source, when that is enough to be worth aligning
-    (40% of the smaller set), else 0."""
-    inter = len(np.intersect1d(shingles, source_shingles, assume_unique=True))
-    return inter if inter and inter >= 0.4 * min(len(shingles), len(source_shingles)) else 0
+def shared_shingles(windows: list[np.ndarray], sources: list[list[np.ndarray]]) -> np.ndarray:
+    """For each window (its shingles, sorted and unique) and each of its sources (their shingles,
+    unique), in that order: how many shingles the two share when that is enough to be worth
+    aligning (40% of the smaller set), else 0. All at once: every source's shingles, keyed by
+    their window, are looked up in the windows' (window << 32 | shingle), sorted as they come (a
+    call per pair cost more, with up to 64 chance candidates a window in a large corpus)."""
+    flat = [x for found in sources for x in found]
+    window_sizes = np.fromiter(map(len, windows), np.int64, len(windows))
+    if not flat or not window_sizes.sum():
+        return np.zeros(len(flat), dtype=np.int64)
+    keys = np.concatenate(windows).astype(np.uint64)
+    keys |= np.repeat(np.arange(len(windows), dtype=np.uint64), window_sizes) << np.uint64(32)
+    source_sizes = np.fromiter(map(len, flat), np.int64, len(flat))
+    window_of = np.repeat(np.arange(len(windows)), [len(found) for found in sources])
+    wanted = np.concatenate(flat).astype(np.uint64)
+    wanted |= np.repeat(window_of.astype(np.uint64), source_sizes) << np.uint64(32)
+    hit = keys[np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)] == wanted
+    inter = np.bincount(np.repeat(np.arange(len(flat)), source_sizes)[hit], minlength=len(flat))
+    return np.where((inter > 0) & (inter >= 0.4 * np.minimum(window_sizes[window_of], source_sizes)), inter, 0)
 
 
 def aligned_runs(window: np.ndarray, hashes: np.ndarray, min_words: int, window_numbers: np.ndarray,
@@ -113,23 +127,27 @@ def align_unpacked(arrays: tuple, windows: list[tuple[int, list[int]]], sources_
     h = np.concatenate([[0], np.cumsum(spans[:, 3])])
     s = np.concatenate([[0], np.cumsum(spans[:, 4])])
     seen: dict[tuple[bytes, ...], list[tuple[int, int]]] = {}
-    out: list[Alignment] = []
+    planned = []  # per window: its words and figures, and its sources' words, shingles and figures
     for code, sources in windows:
         k, w = code // width, code % width + 1
         lo = k - w + 1
-        window, window_numbers = hashes[h[lo]:h[k + 1]], numbers[h[lo]:h[k + 1]]
         own = shingles[s[lo]:s[k + 1]]
-        window_shingles = own if w == 1 else sorted_unique(own)
-        scored = []
-        for rank, source in enumerate(sources):
+        found = []
+        for source in sources:
             if source >= 0:
-                source_hashes, source_shingles, source_numbers = sources_words[source]
+                found.append(sources_words[source])
             else:
                 j = -2 - source
-                source_hashes, source_shingles = hashes[h[j]:h[j + 1]], shingles[s[j]:s[j + 1]]
-                source_numbers = numbers[h[j]:h[j + 1]]
-            if shared := shared_shingles(window_shingles, source_shingles):
-                scored.append((-shared, rank, source, source_hashes, source_numbers))
+                found.append((hashes[h[j]:h[j + 1]], shingles[s[j]:s[j + 1]], numbers[h[j]:h[j + 1]]))
+        planned.append((hashes[h[lo]:h[k + 1]], numbers[h[lo]:h[k + 1]], own if w == 1 else sorted_unique(own), found))
+    shared = shared_shingles([p[2] for p in planned], [[source[1] for source in p[3]] for p in planned]).tolist()
+    out: list[Alignment] = []
+    at = 0
+    for (code, sources), (window, window_numbers, _, found) in zip(windows, planned):
+        scored = [(-shared[at + rank], rank, source, source_hashes, source_numbers)
+                  for rank, (source, (source_hashes, _, source_numbers)) in enumerate(zip(sources, found))
+                  if shared[at + rank]]
+        at += len(sources)
         best = sorted(sorted(scored, key=lambda t: t[:2])[:MAX_SOURCES], key=lambda t: t[1])  # in source order
         window_key = window.tobytes() + window_numbers.tobytes()
         for _, _, source, source_hashes, source_numbers in best:
