@@ -269,7 +269,8 @@ def test_units_and_stored_records_round_trip_with_their_shingles_rebuilt():
     from conftest import SAMPLES
 
     from cleaner.boilerplate.language import stopwords
-    from cleaner.dedup.units import pack_records, pack_units, passage_units, record_span, record_words, unpack_units
+    from cleaner.dedup.units import (pack_records, pack_units, packed_spans, passage_units, record_span, record_words,
+                                     unit_arrays)
     from cleaner.model import Span
     from cleaner.segment import split_blocks
 
@@ -277,16 +278,20 @@ def test_units_and_stored_records_round_trip_with_their_shingles_rebuilt():
         text = path.read_text(encoding="utf-8") + "\n\nIn 2019 the 3 firms paid $4.5m, up 12% on 2018.\n\nx\n"
         units = passage_units(text, split_blocks(text), stopwords("English"), 8)
         assert any(u.numbers.any() for u in units) and any((u.flags == 0).any() for u in units)
-        back = unpack_units(pack_units(units))
+        packed = pack_units(units)
+        spans, all_hashes, all_shingles, all_numbers = unit_arrays(packed)  # (as alignment reads them)
+        h, s = np.cumsum([0, *spans[:, 3]]), np.cumsum([0, *spans[:, 4]])
+        back = [(all_hashes[h[k]:h[k + 1]], all_shingles[s[k]:s[k + 1]], all_numbers[h[k]:h[k + 1]])
+                for k in range(len(spans))]
         records = pack_records("döc-7\x00 \udcff", units)  # (ids as read: a NUL, a lone surrogate)
         assert len(back) == len(units) == len(records)
-        for u, b, (hashes, shingles, numbers), data in zip(units, back, record_words(records), records):
-            assert (b.block, b.start, b.end) == (u.block, u.start, u.end)
+        assert packed_spans(packed) == [(u.block, u.start, u.end, len(u.hashes)) for u in units]
+        for u, read, stored, data in zip(units, back, record_words(records), records):
             assert record_span(data) == Span("döc-7\x00 \udcff", u.start, u.end)
-            assert np.array_equal(b.flags, u.flags)
-            for h, s, n in ((b.hashes, b.shingles, b.numbers), (hashes, shingles, numbers)):
-                assert np.array_equal(h, u.hashes) and np.array_equal(s, u.shingles) and np.array_equal(n, u.numbers)
-    assert unpack_units(pack_units([])) == [] and record_words([]) == []
+            for hashes, shingles, numbers in (read, stored):  # (content and figure flags make the shingles and numbers)
+                assert np.array_equal(hashes, u.hashes) and np.array_equal(shingles, u.shingles)
+                assert np.array_equal(numbers, u.numbers)
+    assert packed_spans(pack_units([])) == [] and record_words([]) == []
 
 
 def test_a_waiting_document_keeps_only_its_unindexed_units_words_and_gets_them_all_back():

@@ -397,7 +397,8 @@ def test_a_stop_lost_in_a_destructor_is_raised_at_the_next_document():
 
 def test_temporary_files_are_removed_after_a_run_and_after_a_failure_while_grouping(tmp_path, monkeypatch):
     # Tiny spill buffers and grouping tasks put the band keys and the candidate pairs on disk in
-    # many tasks; a worker failing on its second grouping task leaves pairs already spilled: they must go with the run
+    # many tasks; a worker failing on its second grouping task leaves pairs already spilled:
+    # they must go with the run
     from cleaner.dedup import passage_index, passages
     from cleaner.spill import Partitions
     from cleaner.worker import Worker

@@ -25,7 +25,7 @@ from ..config import PassageDedupConfig
 from ..model import Block, Removal, Span
 from ..segment import removal_spans
 from .shingles import sorted_unique
-from .units import Unit, batch_unit_arrays, record_words
+from .units import UnitSpan, batch_unit_arrays, record_words
 
 STAGE = "passage-dedup"
 MIN_ALIGNED_RUN = 3
@@ -127,7 +127,7 @@ def align_unpacked(arrays: tuple, windows: list[tuple[int, list[int]]], sources_
     h = np.concatenate([[0], np.cumsum(spans[:, 3])])
     s = np.concatenate([[0], np.cumsum(spans[:, 4])])
     seen: dict[tuple[bytes, ...], list[tuple[int, int]]] = {}
-    planned = []  # per window: its words and figures, and its sources' words, shingles and figures
+    planned = []  # per window: its words, figures and shingles, and its sources' (words, shingles, figures)
     for code, sources in windows:
         k, w = code // width, code % width + 1
         lo = k - w + 1
@@ -165,12 +165,12 @@ class Verdict:
     coverage: float  # share of the unit's words aligned to earlier text
 
 
-def passage_verdicts(doc_id: str, units: list[Unit], alignments: list[Alignment], cfg: PassageDedupConfig,
+def passage_verdicts(doc_id: str, units: list[UnitSpan], alignments: list[Alignment], cfg: PassageDedupConfig,
                      alive: Callable[[int], bool], span_of: Callable[[int], Span]) -> list[Verdict | None]:
     """A verdict per unit (None: not a copy). Words are credited to the first source that
     aligns with them, among units still kept (`alive`) and earlier units of this document."""
     width = cfg.max_window
-    offsets = np.concatenate([[0], np.cumsum([len(u.hashes) for u in units])]).astype(np.int64)
+    offsets = np.concatenate([[0], np.cumsum([u.words for u in units])]).astype(np.int64)
     covered = np.full(int(offsets[-1]), -1, dtype=np.int64)  # the source of each copied word
     for code, source, runs in alignments:
         if source >= 0 and not alive(source):
@@ -198,7 +198,7 @@ def passage_verdicts(doc_id: str, units: list[Unit], alignments: list[Alignment]
 
 
 
-def passage_removals(doc_id: str, text: str, blocks: list[Block], units: list[Unit],
+def passage_removals(doc_id: str, text: str, blocks: list[Block], units: list[UnitSpan],
                      verdicts: list[Verdict | None], cfg: PassageDedupConfig) -> tuple[list[Removal], set[int]]:
     """Removals for duplicate units (whole paragraphs when mostly duplicate), and the indices of
     all units whose text is removed."""
@@ -211,8 +211,8 @@ def passage_removals(doc_id: str, text: str, blocks: list[Block], units: list[Un
         dup = [verdicts[k] is not None for k in ks]
         if not any(dup):
             continue
-        words = sum(len(units[k].hashes) for k in ks)
-        dup_words = sum(len(units[k].hashes) for k, d in zip(ks, dup) if d)
+        words = sum(units[k].words for k in ks)
+        dup_words = sum(units[k].words for k, d in zip(ks, dup) if d)
         block = blocks[b]
         # A paragraph goes whole when it is mostly a copy, but never with the originals it holds
         # (a paragraph repeating its own first sentence keeps that sentence).

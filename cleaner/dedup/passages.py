@@ -34,7 +34,7 @@ from ..spill import CompactPickle, Partitions, Spool
 from ..worker import Prepared, batched
 from .align import passage_removals, passage_verdicts
 from .passage_index import WINDOW_BITS, CandidateReader, PassageIndex
-from .units import Unit, unpack_units, with_indexed
+from .units import UnitSpan, packed_spans, with_indexed
 
 log = logging.getLogger(__name__)
 
@@ -132,13 +132,13 @@ class PassageStage:
             for chunk in batched(spool.read(), DECIDE_WINDOW):
                 tasks = [(j, self._align_task(record, candidates)) for j, record in enumerate(chunk)]
                 tasks = [(j, task) for j, task in tasks if task is not None]
-                windows.append((chunk, {j: task[0] for j, task in tasks}))  # (the units, whole: for the verdicts)
+                windows.append((chunk, [j for j, _ in tasks]))
                 yield [task for _, task in tasks]
 
         parallel = self.workers > 1 and spool.count > 2 * DECIDE_WINDOW
         for aligned in self.engine.map_batches("align", task_batches(), parallel=parallel):
-            chunk, units_of = windows.popleft()
-            alignments = dict(zip(units_of, (found for found, _ in aligned)))
+            chunk, aligned_docs = windows.popleft()
+            alignments = dict(zip(aligned_docs, (found for found, _ in aligned)))
             self.stats.add_time("passage-align", sum(seconds for _, seconds in aligned))
             for j, record in enumerate(chunk):
                 if j in alignments and alignments[j] is None:
@@ -147,7 +147,7 @@ class PassageStage:
                     self.stats.notes["passage_dedup:timeout"] += 1
                 if isinstance(record, Pending) and alignments.get(j):
                     t = time.perf_counter()
-                    record = self._verdicts(record, units_of[j], alignments[j])
+                    record = self._verdicts(record, alignments[j])
                     self.stats.add_time("passage-decide", time.perf_counter() - t)
                 self.progress.advance(1, len(record.doc.text))
                 yield record
@@ -171,12 +171,11 @@ class PassageStage:
         payloads = {item: index.record(item) for items in cross.values() for item in items}
         return self._units(record), windows, payloads
 
-    def _verdicts(self, p: Pending, packed: bytes, alignments: list) -> Pending | Result:
+    def _verdicts(self, p: Pending, alignments: list) -> Pending | Result:
         """The document's passage removals (in input order: earlier documents are decided), or
-        the whole document when it is mostly a copy of one earlier document (`packed`: its
-        units, whole, as its alignment task had them)."""
+        the whole document when it is mostly a copy of one earlier document."""
         doc, index = p.doc, self.index
-        units = unpack_units(packed)
+        units = packed_spans(p.units)
         verdicts = passage_verdicts(doc.id, units, alignments, self.cfg, index.alive, index.span)
         if all(v is None for v in verdicts):
             return p
@@ -191,11 +190,11 @@ class PassageStage:
         return p
 
 
-def mostly_copy(doc: Document, units: list[Unit], found: list[Removal], residue: float) -> Removal | None:
+def mostly_copy(doc: Document, units: list[UnitSpan], found: list[Removal], residue: float) -> Removal | None:
     """The whole-document removal when the passages copied from one earlier document hold at
     least `residue` of the document's words (those of its units: its text after boilerplate
     removal), else None (`residue` 0: never)."""
-    words = np.concatenate([[0], np.cumsum([len(u.hashes) for u in units])])
+    words = np.concatenate([[0], np.cumsum([u.words for u in units])])
     total = int(words[-1])
     if not total or not residue:
         return None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import struct
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -131,6 +132,20 @@ def pack_units(units: list[Unit], stored: np.ndarray | None = None) -> bytes:
     return b"".join([np.int64(len(units)).tobytes(), spans.tobytes(), *(_word_columns(own)[:3] if own else ())])
 
 
+class UnitSpan(NamedTuple):
+    """A unit as the passage decisions see it: where it is, and how many words it has."""
+
+    block: int
+    start: int
+    end: int
+    words: int
+
+
+def packed_spans(packed: bytes) -> list[UnitSpan]:
+    """The packed units' `UnitSpan`s, read from the header alone (their words may be in the store)."""
+    return [UnitSpan(*row) for row in unit_spans(packed).tolist()]
+
+
 def unit_spans(packed: bytes) -> np.ndarray:
     """(block, start, end, words) per unit."""
     if not packed:
@@ -162,16 +177,6 @@ def batch_unit_arrays(packed: list[bytes]) -> list[tuple[np.ndarray, np.ndarray,
                     np.concatenate(own) if own else EMPTY, numbers[w:w + n]))
         w, u = w + n, u + k
     return out
-
-
-def unpack_units(packed: bytes) -> list[Unit]:
-    spans, hashes, shingles, numbers = unit_arrays(packed)
-    h = np.concatenate([[0], np.cumsum(spans[:, 3])])
-    s = np.concatenate([[0], np.cumsum(spans[:, 4])])
-    flags = np.frombuffer(_columns_at(packed, 8 + unit_spans(packed).nbytes, len(hashes))[2], dtype=np.uint8)
-    return [Unit(block, start, end, hashes[h[k]:h[k + 1]], shingles[s[k]:s[k + 1]], numbers[h[k]:h[k + 1]],
-                 flags[h[k]:h[k + 1]])
-            for k, (block, start, end) in enumerate(spans[:, :3].tolist())]
 
 
 def _per_unit(columns: tuple[bytes, bytes, bytes], counts: np.ndarray) -> list[tuple[bytes, bytes, bytes]]:
