@@ -276,16 +276,18 @@ def test_units_and_stored_records_round_trip_with_their_shingles_rebuilt():
 
     for path in sorted(SAMPLES.glob("*.txt"))[:4]:
         text = path.read_text(encoding="utf-8") + "\n\nIn 2019 the 3 firms paid $4.5m, up 12% on 2018.\n\nx\n"
-        units = passage_units(text, split_blocks(text), stopwords("English"), 8)
+        blocks = split_blocks(text)
+        units = passage_units(text, blocks, stopwords("English"), 8)
         assert any(u.numbers.any() for u in units) and any((u.flags == 0).any() for u in units)
         packed = pack_units(units)
         spans, all_hashes, all_shingles, all_numbers = unit_arrays(packed)  # (as alignment reads them)
-        h, s = np.cumsum([0, *spans[:, 3]]), np.cumsum([0, *spans[:, 4]])
+        h, s = np.cumsum([0, *spans[:, 3]]), np.cumsum([0, *spans[:, -1]])  # (words, shingles)
         back = [(all_hashes[h[k]:h[k + 1]], all_shingles[s[k]:s[k + 1]], all_numbers[h[k]:h[k + 1]])
                 for k in range(len(spans))]
         records = pack_records("döc-7\x00 \udcff", units)  # (ids as read: a NUL, a lone surrogate)
         assert len(back) == len(units) == len(records)
-        assert packed_spans(packed) == [(u.block, u.start, u.end, len(u.hashes)) for u in units]
+        assert packed_spans(packed) == [  # (the decisions read a unit's paragraph from it)
+            (u.block, u.start, u.end, len(u.hashes), blocks[u.block].start, blocks[u.block].end) for u in units]
         for u, read, stored, data in zip(units, back, record_words(records), records):
             assert record_span(data) == Span("döc-7\x00 \udcff", u.start, u.end)
             for hashes, shingles, numbers in (read, stored):  # (content and figure flags make the shingles and numbers)

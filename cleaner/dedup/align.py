@@ -22,7 +22,7 @@ import numpy as np
 from rapidfuzz.distance import Indel
 
 from ..config import PassageDedupConfig
-from ..model import Block, Removal, Span
+from ..model import Removal, Span
 from ..segment import removal_spans
 from .shingles import sorted_unique
 from .units import UnitSpan, batch_unit_arrays, record_words
@@ -125,7 +125,7 @@ def align_unpacked(arrays: tuple, windows: list[tuple[int, list[int]]], sources_
     width = cfg.max_window
     spans, hashes, shingles, numbers = arrays
     h = np.concatenate([[0], np.cumsum(spans[:, 3])])
-    s = np.concatenate([[0], np.cumsum(spans[:, 4])])
+    s = np.concatenate([[0], np.cumsum(spans[:, -1])])  # (the shingle counts)
     seen: dict[tuple[bytes, ...], list[tuple[int, int]]] = {}
     planned = []  # per window: its words, figures and shingles, and its sources' (words, shingles, figures)
     for code, sources in windows:
@@ -198,8 +198,8 @@ def passage_verdicts(doc_id: str, units: list[UnitSpan], alignments: list[Alignm
 
 
 
-def passage_removals(doc_id: str, text: str, blocks: list[Block], units: list[UnitSpan],
-                     verdicts: list[Verdict | None], cfg: PassageDedupConfig) -> tuple[list[Removal], set[int]]:
+def passage_removals(doc_id: str, text: str, units: list[UnitSpan], verdicts: list[Verdict | None],
+                     cfg: PassageDedupConfig) -> tuple[list[Removal], set[int]]:
     """Removals for duplicate units (whole paragraphs when mostly duplicate), and the indices of
     all units whose text is removed."""
     by_block: dict[int, list[int]] = {}
@@ -207,21 +207,21 @@ def passage_removals(doc_id: str, text: str, blocks: list[Block], units: list[Un
         by_block.setdefault(u.block, []).append(k)
     removals: list[Removal] = []
     removed_units: set[int] = set()
-    for b, ks in by_block.items():
+    for ks in by_block.values():
         dup = [verdicts[k] is not None for k in ks]
         if not any(dup):
             continue
         words = sum(units[k].words for k in ks)
         dup_words = sum(units[k].words for k, d in zip(ks, dup) if d)
-        block = blocks[b]
+        lo, hi = units[ks[0]].block_start, units[ks[0]].block_end  # the paragraph
         # A paragraph goes whole when it is mostly a copy, but never with the originals it holds
         # (a paragraph repeating its own first sentence keeps that sentence).
-        inside = any(v is not None and v.source.doc_id == doc_id and block.start <= v.source.start < block.end
+        inside = any(v is not None and v.source.doc_id == doc_id and lo <= v.source.start < hi
                      for v in (verdicts[k] for k in ks))
         if words and dup_words / words >= cfg.paragraph_share and not inside:
             sources = [verdicts[k] for k in ks if verdicts[k] is not None]
-            removals.append(Removal(doc_id, block.start, block.end, text[block.start:block.end], STAGE,
-                                    "duplicate:paragraph", _merge_sources(sources), dup_words / words))
+            removals.append(Removal(doc_id, lo, hi, text[lo:hi], STAGE, "duplicate:paragraph", _merge_sources(sources),
+                                    dup_words / words))
             removed_units.update(ks)
             continue
         spans = [(units[k].start, units[k].end) for k in ks]

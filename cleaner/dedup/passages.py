@@ -29,7 +29,6 @@ import numpy as np
 
 from ..config import Config
 from ..model import Document, Removal, Result, Span
-from ..segment import split_blocks
 from ..spill import CompactPickle, Partitions, Spool
 from ..worker import Prepared, batched
 from .align import passage_removals, passage_verdicts
@@ -179,8 +178,7 @@ class PassageStage:
         verdicts = passage_verdicts(doc.id, units, alignments, self.cfg, index.alive, index.span)
         if all(v is None for v in verdicts):
             return p
-        found, removed_units = passage_removals(doc.id, doc.text, split_blocks(doc.text, doc.hints), units,
-                                                verdicts, self.cfg)
+        found, removed_units = passage_removals(doc.id, doc.text, units, verdicts, self.cfg)
         copy = mostly_copy(doc, units, found, self.residue)
         if copy is not None:
             index.retire(p.items.tolist())

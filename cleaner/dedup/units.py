@@ -32,12 +32,14 @@ class Unit:
     shingles: np.ndarray  # sorted unique uint32: content words and word pairs (for LSH)
     numbers: np.ndarray  # uint32 per word: the word's own hash if it has digits, else 0 (numbers must match)
     flags: np.ndarray  # uint8 per word: content word (not a stopword), has a figure (to pack the unit)
+    block_start: int  # the block's own span (a paragraph mostly copied goes whole)
+    block_end: int
 
 
 def passage_units(text: str, blocks: list[Block], stopwords: frozenset[str], min_words: int,
                   digits: bool = True) -> list[Unit]:
     """The units of the given (kept) blocks, in text order."""
-    groups: list[tuple[int, list[tuple[int, int, int, int]]]] = []  # (block, pieces: start, end, word range)
+    groups: list[tuple[Block, list[tuple[int, int, int, int]]]] = []  # (block, pieces: start, end, word range)
     table = TextWords(text, digits)
     for b in blocks:
         pieces: list[tuple[int, int, int, int]] = []
@@ -52,7 +54,7 @@ def passage_units(text: str, blocks: list[Block], stopwords: frozenset[str], min
                 ps = s if k == 0 else spans[k][0]
                 pe = e if k + size >= len(spans) else spans[k + size - 1][1]
                 pieces.append((ps, pe, *table.span(ps, pe)))
-        groups += [(b.index, g) for g in _join_short(pieces, min_words)]
+        groups += [(b, g) for g in _join_short(pieces, min_words)]
     ranges = np.array([p[2:] for _, g in groups for p in g], dtype=np.int64).reshape(-1, 2)
     at = range_positions(ranges[:, 0], ranges[:, 1] - ranges[:, 0])
     hashes, numbers, content = table.arrays(stopwords)
@@ -63,8 +65,8 @@ def passage_units(text: str, blocks: list[Block], stopwords: frozenset[str], min
     flags = all_content.astype(np.uint8) | ((all_numbers != 0).astype(np.uint8) << 1)
     units, pos = [], 0
     for (block, g), n, sh in zip(groups, counts.tolist(), shingles):
-        units.append(Unit(block, g[0][0], g[-1][1], all_hashes[pos:pos + n], sh, all_numbers[pos:pos + n],
-                          flags[pos:pos + n]))
+        units.append(Unit(block.index, g[0][0], g[-1][1], all_hashes[pos:pos + n], sh, all_numbers[pos:pos + n],
+                          flags[pos:pos + n], block.start, block.end))
         pos += n
     return units
 
@@ -89,6 +91,7 @@ def _unit_shingles(hashes: np.ndarray, content: np.ndarray, counts: np.ndarray) 
 # figure), and the figures' hashes; the shingles are rebuilt from these (`_unit_shingles`, the
 # function that made them): they would take more room than the words.
 _CONTENT, _FIGURE = 1, 2
+_SPAN_COLUMNS = 6  # a packed unit's header row (`unit_spans`)
 
 
 def _word_columns(units: list[Unit]) -> tuple[bytes, bytes, bytes, np.ndarray, np.ndarray]:
@@ -127,18 +130,21 @@ def pack_units(units: list[Unit], stored: np.ndarray | None = None) -> bytes:
     and `with_indexed` puts them back for a document that has candidates."""
     if not units:
         return b""
-    spans = np.array([(u.block, u.start, u.end, len(u.hashes)) for u in units], dtype=np.int64)
+    spans = np.array([(u.block, u.start, u.end, len(u.hashes), u.block_start, u.block_end) for u in units],
+                     dtype=np.int64)
     own = units if stored is None else [u for u, s in zip(units, stored.tolist()) if not s]
     return b"".join([np.int64(len(units)).tobytes(), spans.tobytes(), *(_word_columns(own)[:3] if own else ())])
 
 
 class UnitSpan(NamedTuple):
-    """A unit as the passage decisions see it: where it is, and how many words it has."""
+    """A unit as the passage decisions see it: where it and its block are, and how many words it has."""
 
     block: int
     start: int
     end: int
     words: int
+    block_start: int
+    block_end: int
 
 
 def packed_spans(packed: bytes) -> list[UnitSpan]:
@@ -147,15 +153,15 @@ def packed_spans(packed: bytes) -> list[UnitSpan]:
 
 
 def unit_spans(packed: bytes) -> np.ndarray:
-    """(block, start, end, words) per unit."""
+    """(block, start, end, words, block start, block end) per unit."""
     if not packed:
-        return np.empty((0, 4), dtype=np.int64)
+        return np.empty((0, _SPAN_COLUMNS), dtype=np.int64)
     n = int(np.frombuffer(packed, dtype=np.int64, count=1)[0])
-    return np.frombuffer(packed, dtype=np.int64, count=4 * n, offset=8).reshape(n, 4)
+    return np.frombuffer(packed, dtype=np.int64, count=_SPAN_COLUMNS * n, offset=8).reshape(n, _SPAN_COLUMNS)
 
 
 def unit_arrays(packed: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(spans: block, start, end, words, shingles per unit; all word hashes; all shingles; all
+    """(spans: `unit_spans` and each unit's shingle count; all word hashes; all shingles; all
     number hashes)."""
     return batch_unit_arrays([packed])[0]
 
