@@ -296,7 +296,9 @@ def largest_descendant_mb() -> float:
     me, peak = os.getpid(), 0.0
     for pid in parent:
         up = parent.get(pid)
-        while up not in (None, 0, 1, me):
+        for _ in range(32):  # (a bounded walk: a pid reused while /proc was read could make a cycle)
+            if up in (None, 0, 1, me):
+                break
             up = parent.get(up)
         if up == me:
             try:
