@@ -269,8 +269,8 @@ def test_units_and_stored_records_round_trip_with_their_shingles_rebuilt():
     from conftest import SAMPLES
 
     from cleaner.boilerplate.language import stopwords
-    from cleaner.dedup.units import (pack_records, pack_units, packed_spans, passage_units, record_span, record_words,
-                                     unit_arrays)
+    from cleaner.dedup.units import (batch_unit_arrays, pack_records, pack_units, packed_spans, passage_units,
+                                     record_span, record_words)
     from cleaner.model import Span
     from cleaner.segment import split_blocks
 
@@ -280,7 +280,7 @@ def test_units_and_stored_records_round_trip_with_their_shingles_rebuilt():
         units = passage_units(text, blocks, stopwords("English"), 8)
         assert any(u.numbers.any() for u in units) and any((u.flags == 0).any() for u in units)
         packed = pack_units(units)
-        spans, all_hashes, all_shingles, all_numbers = unit_arrays(packed)  # (as alignment reads them)
+        spans, all_hashes, all_shingles, all_numbers = batch_unit_arrays([packed])[0]  # (as alignment reads them)
         h, s = np.cumsum([0, *spans[:, 3]]), np.cumsum([0, *spans[:, -1]])  # (words, shingles)
         back = [(all_hashes[h[k]:h[k + 1]], all_shingles[s[k]:s[k + 1]], all_numbers[h[k]:h[k + 1]])
                 for k in range(len(spans))]

@@ -160,15 +160,10 @@ def unit_spans(packed: bytes) -> np.ndarray:
     return np.frombuffer(packed, dtype=np.int64, count=_SPAN_COLUMNS * n, offset=8).reshape(n, _SPAN_COLUMNS)
 
 
-def unit_arrays(packed: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(spans: `unit_spans` and each unit's shingle count; all word hashes; all shingles; all
-    number hashes)."""
-    return batch_unit_arrays([packed])[0]
-
-
 def batch_unit_arrays(packed: list[bytes]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
-    """`unit_arrays` of many documents, unpacked at once (a numpy call costs microseconds,
-    whatever its size)."""
+    """Per document: (spans: `unit_spans` and each unit's shingle count; all word hashes; all
+    shingles; all number hashes), for many documents unpacked at once (a numpy call costs
+    microseconds, whatever its size)."""
     spans = [unit_spans(p) for p in packed]
     words = [int(s[:, 3].sum()) for s in spans]
     columns = [_columns_at(p, 8 + s.nbytes, w) if len(s) else (b"", b"", b"") for p, s, w in zip(packed, spans, words)]
